@@ -1,0 +1,326 @@
+"""The command line: parse options, call the core, render.  Nothing else lives here.
+
+    lstm-forecast train data.csv                       → model.npz
+    lstm-forecast predict [-m model.npz] [data.csv|-]  → CSV / JSON / table on stdout
+    lstm-forecast info model.npz
+
+Errors the user can cause (ForecastError, bad flags) end in one line on stderr and a named
+exit code; see errors.ExitCode.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from typer.core import TyperGroup
+from typing_extensions import Annotated
+
+from . import __version__, modelfile, render
+from .config import build_config, help_text, load_yaml
+from .data import SeriesData, forecast_frame, load_series, write_frame
+from .errors import ExitCode, ForecastError
+from .forecaster import Forecaster
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors as one line ('error: …') with exit status 2, instead of a framed box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+            render.error(exc.format_message().strip().replace("\n", " ") + hint)
+            sys.exit(ExitCode.USAGE)
+        except click.exceptions.Abort:
+            render.error("interrupted")
+            sys.exit(ExitCode.INTERRUPTED)
+        except click.ClickException as exc:
+            render.error(exc.format_message())
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    name="lstm-forecast",
+    help="Forecast time series from CSV files with an LSTM written in NumPy.\n\n"
+         "Example:  lstm-forecast train sales.csv && lstm-forecast predict > forecast.csv",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def handles_errors(command):
+    """Turn the project's own errors into one line on stderr and their exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ForecastError as exc:
+            render.error(str(exc))
+            raise typer.Exit(exc.exit_code)
+        except KeyboardInterrupt:
+            render.error("interrupted")
+            raise typer.Exit(ExitCode.INTERRUPTED)
+
+    return wrapper
+
+
+def _version(value: bool):
+    if value:
+        print(f"lstm-forecast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+):
+    """Forecast time series from CSV files with an LSTM written in NumPy."""
+
+
+# ------------------------------------------------------------------------------------------
+# options shared by commands
+
+DATA, MODEL, TRAINING = "Reading the data", "Model", "Training"
+
+
+def _option(name: str, kind, panel: str, *flags: str):
+    """A flag for config field `name`: its help text and choices come from config.py; None
+    means 'not given', so the config file or the default applies."""
+    return Annotated[Optional[kind], typer.Option(*flags, help=help_text(name), rich_help_panel=panel, show_default=False)]
+
+
+IdCol = _option("id_col", str, DATA, "--id-col")
+TimeCol = _option("time_col", str, DATA, "--time-col")
+TargetCol = _option("target_col", str, DATA, "--target-col")
+Missing = _option("missing", str, DATA, "--missing")
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML file of options (see config.example.yaml); flags win over it.",
+                                                   show_default=False, rich_help_panel=TRAINING)]
+
+TRAIN_OPTIONS = (
+    "horizon", "input_size", "season", "hidden_size", "num_layers", "dropout", "season_features", "scaling",
+    "epochs", "batch_size", "batches_per_epoch", "learning_rate", "optimizer", "lr_schedule", "weight_decay",
+    "clip_norm", "loss", "val_size", "patience", "ensemble", "seed", "dtype",
+)
+
+
+def _start(quiet: bool) -> None:
+    render.set_quiet(quiet)
+    render.install_log_handler()
+
+
+# ------------------------------------------------------------------------------------------
+# train
+
+
+@app.command()
+@handles_errors
+def train(
+    data: Annotated[str, typer.Argument(help="CSV file of one or many series, or - for standard input.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model file.")] = Path("model.npz"),
+    config: ConfigFile = None,
+    id_col: IdCol = None, time_col: TimeCol = None, target_col: TargetCol = None, missing: Missing = None,
+    horizon: _option("horizon", int, MODEL, "--horizon", "-H") = None,
+    input_size: _option("input_size", int, MODEL, "--input-size") = None,
+    season: _option("season", int, MODEL, "--season") = None,
+    hidden_size: _option("hidden_size", int, MODEL, "--hidden-size") = None,
+    num_layers: _option("num_layers", int, MODEL, "--num-layers") = None,
+    dropout: _option("dropout", float, MODEL, "--dropout") = None,
+    season_features: _option("season_features", bool, MODEL, "--season-features/--no-season-features") = None,
+    scaling: _option("scaling", str, MODEL, "--scaling") = None,
+    epochs: _option("epochs", int, TRAINING, "--epochs", "-e") = None,
+    batch_size: _option("batch_size", int, TRAINING, "--batch-size") = None,
+    batches_per_epoch: _option("batches_per_epoch", int, TRAINING, "--batches-per-epoch") = None,
+    learning_rate: _option("learning_rate", float, TRAINING, "--learning-rate", "--lr") = None,
+    optimizer: _option("optimizer", str, TRAINING, "--optimizer") = None,
+    lr_schedule: _option("lr_schedule", str, TRAINING, "--lr-schedule") = None,
+    weight_decay: _option("weight_decay", float, TRAINING, "--weight-decay") = None,
+    clip_norm: _option("clip_norm", float, TRAINING, "--clip-norm") = None,
+    loss: _option("loss", str, TRAINING, "--loss") = None,
+    val_size: _option("val_size", int, TRAINING, "--val-size") = None,
+    patience: _option("patience", int, TRAINING, "--patience") = None,
+    ensemble: _option("ensemble", int, TRAINING, "--ensemble") = None,
+    seed: _option("seed", int, TRAINING, "--seed") = None,
+    dtype: _option("dtype", str, TRAINING, "--dtype") = None,
+    quiet: Quiet = False,
+):
+    """Train a model on DATA and write it to a model file.
+
+    Progress and the loss curve go to stderr. The model file holds everything needed to
+    forecast, including the end of each training series, so `predict` can continue them.
+
+    Examples:
+
+      lstm-forecast train sample_data/air_passengers.csv
+
+      lstm-forecast train sales.csv --horizon 12 --epochs 50 -o sales.npz
+
+      lstm-forecast train hourly.csv --config config.yaml --seed 7
+    """
+    _start(quiet)
+    flags = {k: v for k, v in locals().items() if k in TRAIN_OPTIONS or k in ("id_col", "time_col", "target_col", "missing")}
+    file_values = load_yaml(str(config)) if config else {}
+    cfg = build_config(file_values, flags)
+    series = load_series(data, cfg)
+    started = time.perf_counter()
+    forecaster = Forecaster(cfg)
+    with render.TrainingProgress() as progress:
+        forecaster.fit(series.values, series.ids, series.phase0(), series.freq, on_epoch=progress)
+    elapsed = time.perf_counter() - started
+    modelfile.save(str(output), forecaster, series_info(series, forecaster))
+    if not quiet:
+        render.show(render.loss_curve(forecaster.histories[0].to_dict()))
+        render.show(render.training_summary(forecaster, len(series.ids), elapsed, str(output)))
+
+
+def series_info(series: SeriesData, forecaster: Forecaster) -> dict:
+    """The data-layer facts the model file keeps, for the series the model remembers."""
+    info = series.info()
+    keep = [series.ids.index(i) for i in forecaster.series_ids]
+    info["last_times"] = [info["last_times"][k] for k in keep]
+    info["freqs"] = [info["freqs"][k] for k in keep]
+    return info
+
+
+# ------------------------------------------------------------------------------------------
+# predict
+
+
+def _output_format(fmt: Optional[Format], output: Optional[Path]) -> str:
+    if fmt:
+        return fmt.value
+    if output is not None:
+        return "json" if output.suffix.lower() == ".json" else "csv"
+    return "table" if sys.stdout.isatty() else "csv"
+
+
+class Format(str, Enum):
+    csv = "csv"
+    json = "json"
+    table = "table"
+
+
+class InfoFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@handles_errors
+def predict(
+    data: Annotated[Optional[str], typer.Argument(
+        help="CSV of series to forecast, or - for standard input. Without it, the model's training series are continued.",
+        show_default=False)] = None,
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model file written by `train`.")] = Path("model.npz"),
+    fmt: Annotated[Optional[Format], typer.Option("--format", "-f", show_default=False,
+                                               help="csv, json or table. Default: table on a terminal, csv when piped or with --output.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", show_default=False,
+                                                   help="Write the forecasts to this file (atomically) instead of stdout.")] = None,
+    id_col: IdCol = None, time_col: TimeCol = None, target_col: TargetCol = None, missing: Missing = None,
+    quiet: Quiet = False,
+):
+    """Forecast the next `horizon` steps of each series.
+
+    Output columns: unique_id, ds (the future timestamps), forecast.
+
+    Examples:
+
+      lstm-forecast predict                                  # continue the training series
+
+      lstm-forecast predict -m model.npz new.csv > forecast.csv
+
+      cat new.csv | lstm-forecast predict -m model.npz - | head
+    """
+    _start(quiet)
+    forecaster, info = modelfile.load(str(model))
+    if data is None:
+        ids, last_times, freqs = forecaster.series_ids, info.get("last_times", []), info.get("freqs", [])
+        forecasts = forecaster.predict()
+        kind, step = info.get("time_kind", "integer"), info.get("step", 1)
+    else:
+        series = _read_for_model(data, forecaster, info, dict(id_col=id_col, time_col=time_col,
+                                                                target_col=target_col, missing=missing), str(model))
+        forecasts = forecaster.predict(series.values, series.phase0())
+        ids, freqs, kind, step = series.ids, series.freqs, series.time_kind, series.step
+        last_times = series.info()["last_times"]
+    frame = forecast_frame(ids, last_times, freqs, kind, step, forecasts)
+    _emit(frame, _output_format(fmt, output), output, title=f"forecast ({forecaster.config.horizon} steps)")
+
+
+def _read_for_model(data: str, forecaster: Forecaster, info: dict, flags: dict, model_name: str) -> SeriesData:
+    """Read DATA with the columns the model was trained on (flags override), keeping the
+    series long enough to forecast and warning about the others."""
+    trained = {k: v for k, v in info.get("columns", {}).items() if v}
+    series = load_series(data, build_config(trained, flags), expected_by=None if any(flags.values()) else model_name)
+    if info.get("freq") and series.freq and series.freq != info["freq"]:
+        render.warn(f"the data's frequency {series.freq} differs from the model's {info['freq']}")
+    need = forecaster.config.input_size
+    keep = [k for k, v in enumerate(series.values) if len(v) >= need]
+    for k in sorted(set(range(len(series.ids))) - set(keep)):
+        render.warn(f"series {series.ids[k]} skipped: {len(series.values[k])} points, the model needs {need}")
+    if not keep:
+        raise ForecastError(f"no series has the {need} points the model needs to forecast")
+    return series.subset(keep)
+
+
+def _emit(frame, fmt: str, output: Optional[Path], title: str) -> None:
+    """Data to stdout or to a file written atomically."""
+    if output is not None:
+        if fmt == "table":
+            raise ForecastError("--format table cannot be written to a file; use csv or json")
+        try:
+            with modelfile.atomic_path(str(output)) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+                write_frame(frame, fmt, fh)
+        except OSError as exc:
+            raise ForecastError(f"cannot write {output}: {exc.strerror or exc}") from None
+        render.info(f"wrote {len(frame)} rows to {output}")
+    elif fmt == "table":
+        render.print_to_stdout(render.frame_table(frame, title=title))
+    else:
+        write_frame(frame, fmt, sys.stdout)
+
+
+# ------------------------------------------------------------------------------------------
+# info
+
+
+@app.command()
+@handles_errors
+def info(
+    model: Annotated[Path, typer.Argument(help="Model file to describe.")] = Path("model.npz"),
+    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table (on stderr) or json (on stdout).")] = InfoFormat.table,
+):
+    """Show what a model file holds: options, series, training history and its loss curve.
+
+    Examples:
+
+      lstm-forecast info model.npz
+
+      lstm-forecast info model.npz --format json | jq .config
+    """
+    _start(False)
+    forecaster, data_info = modelfile.load(str(model))
+    if fmt == InfoFormat.json:
+        print(json.dumps(render.model_facts(forecaster, data_info, str(model)), indent=2))
+        return
+    render.show(render.model_report(forecaster, data_info, str(model)))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

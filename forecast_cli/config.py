@@ -1,0 +1,155 @@
+"""Every option of the tool in one dataclass: defaults, help text, validation, YAML + flags.
+
+The same field metadata drives the YAML loader, the CLI help texts and `config.example.yaml`
+(tests check that the example file lists every field with its default), so an option is
+declared exactly once.  A value of ``None`` means "auto": derived from the data at fit time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import yaml
+
+from .errors import ConfigError
+
+
+def _opt(default, help: str, *, low=None, high=None, choices=None, auto=False):
+    """A config field: its default, one-line help, and the range or choices it accepts."""
+    return field(default=default, metadata=dict(help=help, low=low, high=high, choices=choices, auto=auto))
+
+
+@dataclass
+class Config:
+    # --- reading the CSV -------------------------------------------------------------------
+    id_col: str = _opt("unique_id", "column naming the series in long format")
+    time_col: str = _opt("ds", "column of timestamps (or integer steps); optional")
+    target_col: str = _opt("y", "column of values to forecast")
+    missing: str = _opt("interpolate", "what to do with missing values",
+                        choices=("interpolate", "ffill", "error"))
+    # --- the forecasting task --------------------------------------------------------------
+    horizon: Optional[int] = _opt(None, "steps to forecast; auto: by frequency (48 hourly, 14 daily, 13 weekly, 18 monthly, 8 quarterly, 6 yearly, else 12)",
+                                  low=1, high=10_000, auto=True)
+    input_size: Optional[int] = _opt(None, "past steps the model reads; auto: a few seasons or horizons, fitted to the shortest series",
+                                     low=1, high=100_000, auto=True)
+    season: Optional[int] = _opt(None, "season length in steps; auto: from the frequency (24 hourly, 7 daily, 52 weekly, 12 monthly, 4 quarterly, else 1)",
+                                 low=1, high=100_000, auto=True)
+    # --- the network -----------------------------------------------------------------------
+    hidden_size: int = _opt(64, "LSTM units per layer", low=1, high=4096)
+    num_layers: int = _opt(1, "stacked LSTM layers", low=1, high=16)
+    dropout: float = _opt(0.0, "dropout between stacked layers during training", low=0.0, high=0.95)
+    season_features: bool = _opt(True, "give the network the position within the season as extra inputs")
+    scaling: str = _opt("mean", "scaling: divide each window by its mean |value|, standardise each window, or standardise globally",
+                        choices=("mean", "standard", "global"))
+    # --- training --------------------------------------------------------------------------
+    epochs: int = _opt(100, "maximum passes of training", low=1, high=100_000)
+    batch_size: int = _opt(128, "windows per mini-batch", low=1, high=1_000_000)
+    batches_per_epoch: Optional[int] = _opt(None, "mini-batches per epoch; auto: one pass over the windows, at most 200",
+                                            low=1, high=1_000_000, auto=True)
+    learning_rate: float = _opt(1e-3, "initial learning rate", low=1e-12, high=100.0)
+    optimizer: str = _opt("adam", "optimiser", choices=("adam", "sgd"))
+    lr_schedule: str = _opt("cosine", "learning-rate schedule over the epochs", choices=("cosine", "step", "constant"))
+    weight_decay: float = _opt(0.0, "L2 penalty on the weights", low=0.0, high=1.0)
+    clip_norm: float = _opt(1.0, "clip gradients to this global norm; 0 turns clipping off", low=0.0, high=1e6)
+    loss: str = _opt("mae", "training loss on scaled values", choices=("mae", "mse"))
+    val_size: Optional[int] = _opt(None, "last steps of each series held out for early stopping; auto: the horizon; 0: none",
+                                   low=0, high=100_000, auto=True)
+    patience: int = _opt(10, "epochs without validation improvement before stopping", low=1, high=100_000)
+    ensemble: int = _opt(1, "models trained with different seeds; forecasts are their median", low=1, high=100)
+    seed: int = _opt(0, "random seed; the same seed gives the same model", low=0, high=2**32 - 1)
+    dtype: str = _opt("float32", "floating-point precision of the network", choices=("float32", "float64"))
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _checked(f, getattr(self, f.name)))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def help_text(name: str) -> str:
+    """The field's help, with its choices and default, for --help."""
+    meta, default = FIELDS[name].metadata, FIELDS[name].default
+    choices = f" [{'|'.join(meta['choices'])}]" if meta["choices"] else ""
+    shown = "auto" if default is None else str(default).lower() if isinstance(default, bool) else default
+    return f"{meta['help']}{choices} (default: {shown})"
+
+
+def _checked(f: dataclasses.Field, value: Any) -> Any:
+    """Return `value` coerced to the field's type, or raise ConfigError naming the key."""
+    meta, default = f.metadata, f.default
+    if meta["auto"] and (value is None or value == "auto"):
+        return None
+    kind = type(default) if default is not None else int
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{f.name}: expected true or false, got {value!r}")
+        return value
+    if kind is str:
+        if not isinstance(value, str) or value == "":
+            raise ConfigError(f"{f.name}: expected text, got {value!r}")
+        if meta["choices"] and value not in meta["choices"]:
+            raise ConfigError(f"{f.name}: must be one of {', '.join(meta['choices'])}; got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{f.name}: expected a number, got {value!r}")
+    if kind is int:
+        if float(value) != int(value):
+            raise ConfigError(f"{f.name}: expected a whole number, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+    if (meta["low"] is not None and value < meta["low"]) or (meta["high"] is not None and value > meta["high"]):
+        raise ConfigError(f"{f.name}: {value!r} is out of range [{meta['low']}, {meta['high']}]")
+    return value
+
+
+def load_yaml(path: str) -> dict:
+    """Read a YAML mapping of option → value; any problem is a ConfigError."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where else ""
+        raise ConfigError(f"config file {path} is not valid YAML{at}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must be a mapping of option: value")
+    return data
+
+
+def build_config(file_values: Mapping[str, Any] | None = None, flag_values: Mapping[str, Any] | None = None,
+                 base: Config | None = None) -> Config:
+    """Defaults (or `base`) ← config file ← flags; flags set to None were not given."""
+    merged = (base or Config()).to_dict()
+    for source in (file_values or {}, {k: v for k, v in (flag_values or {}).items() if v is not None}):
+        for key, value in source.items():
+            name = str(key).replace("-", "_")
+            if name not in FIELDS:
+                raise ConfigError(f"unknown option {key!r}")
+            merged[name] = value
+    return Config(**merged)
+
+
+def example_yaml() -> str:
+    """The text of config.example.yaml: every option, its default and a one-line comment."""
+    lines = ["# lstm-forecast configuration: every option with its default.",
+             "# Use with `lstm-forecast train --config config.yaml`; flags win over this file.",
+             "# `auto` means: derived from the data when training starts.", ""]
+    for name, f in FIELDS.items():
+        value = "auto" if f.default is None else yaml.safe_dump(f.default, default_flow_style=True).strip().removesuffix("\n...").strip()
+        lines.append(f"# {f.metadata['help']}")
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,386 @@
+"""pandas at the edge: CSV in (path or stdin) → plain NumPy series; forecasts → CSV/JSON out.
+
+Accepted layouts:
+  * long format — an id column (default `unique_id`), a time column (`ds`) and a value
+    column (`y`); other names through `id_col`, `time_col`, `target_col`;
+  * one series — a time column and a value column, or a value column alone.
+When the default names are absent the columns are recognised: the one that parses as dates is
+the time, the one numeric column left is the target.
+
+Each series is sorted by time; its frequency is inferred so forecasts carry future
+timestamps; missing timestamps inside a series are re-inserted (with a warning) and missing
+values filled per `missing` (interpolate, ffill, or error).  Everything a user can get wrong
+ends in a DataError with one line that says what and where.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .config import FIELDS, Config
+from .errors import DataError
+
+log = logging.getLogger("forecast_cli")
+
+DATE_HINTS = ("ds", "date", "time", "timestamp", "datetime", "month", "period", "week", "day", "year", "quarter")
+
+
+@dataclass
+class SeriesData:
+    """Series as NumPy arrays, plus what is needed to put timestamps on their forecasts."""
+
+    ids: list
+    values: list                  # float64 arrays, sorted by time, no NaN
+    times: list                   # datetime64[ns] or int64 arrays, same lengths
+    time_kind: str                # "datetime" or "integer"
+    freq: str | None              # the most common pandas alias over the series; None for integer steps
+    step: int                     # spacing of integer steps (1 for datetime data)
+    columns: dict = field(default_factory=dict)  # which CSV columns were used
+    freqs: list = field(default_factory=list)    # each series' own alias (weekly anchors may differ)
+
+    def phase0(self) -> list:
+        """Each series' first value's position on the data's clock (periods since a fixed
+        origin; the model takes it modulo the season, giving hour of day, month of year …)."""
+        return [period_ordinal(t[0], self.time_kind, f) for t, f in zip(self.times, self.freqs)]
+
+    def subset(self, keep) -> "SeriesData":
+        """The same data restricted to the series at positions `keep`."""
+        pick = lambda items: [items[k] for k in keep]  # noqa: E731
+        return SeriesData(pick(self.ids), pick(self.values), pick(self.times), self.time_kind, self.freq,
+                          self.step, self.columns, pick(self.freqs))
+
+    def info(self) -> dict:
+        """JSON-able facts for the model file, so `predict` can continue these series."""
+        return {"columns": self.columns, "time_kind": self.time_kind, "freq": self.freq, "step": self.step,
+                "freqs": self.freqs, "last_times": [format_time(t[-1], self.time_kind) for t in self.times]}
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def read_table(source: str) -> pd.DataFrame:
+    """Read CSV text from a path or '-' (stdin) as strings; a UTF-8 BOM and CRLF are fine."""
+    try:
+        if source == "-":
+            text = sys.stdin.buffer.read().decode("utf-8-sig") if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+            handle = io.StringIO(text)
+        else:
+            if os.path.isdir(source):
+                raise DataError(f"{source} is a directory, not a CSV file")
+            handle = open(source, encoding="utf-8-sig", newline="")
+        with handle:
+            frame = pd.read_csv(handle, dtype=str, skipinitialspace=True)
+    except FileNotFoundError:
+        raise DataError(f"file not found: {source}") from None
+    except PermissionError:
+        raise DataError(f"cannot read {source}: permission denied") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{_name(source)} is not UTF-8 text") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{_name(source)} is empty") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"cannot parse {_name(source)} as CSV: {str(exc).strip().splitlines()[0]}") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {source}: {exc.strerror or exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataError(f"{_name(source)} has a header but no rows")
+    return frame
+
+
+def _name(source: str) -> str:
+    return "standard input" if source == "-" else source
+
+
+def _numeric_share(column: pd.Series) -> float:
+    present = column.dropna()
+    if present.empty:
+        return 0.0
+    return float(pd.to_numeric(present, errors="coerce").notna().mean())
+
+
+def _parse_dates(column: pd.Series) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(column, errors="coerce", format="mixed")
+        except (TypeError, ValueError):
+            return pd.to_datetime(column, errors="coerce")
+
+
+def _looks_like_dates(column: pd.Series) -> bool:
+    present = column.dropna()
+    if present.empty or _numeric_share(present) > 0.5:
+        return False
+    return float(_parse_dates(present).notna().mean()) >= 0.9
+
+
+def pick_columns(frame: pd.DataFrame, config: Config, expected_by: str | None = None) -> dict:
+    """Which columns hold the id, the time and the target (id and time may be None).
+    `expected_by` names who asked for the configured names (e.g. a model file), for messages."""
+    cols = list(frame.columns)
+
+    def chosen(key):
+        name = getattr(config, key)
+        if name in cols:
+            return name
+        if name != FIELDS[key].default:
+            asker = f"the model {expected_by} was trained with" if expected_by else f"given as {key}"
+            raise DataError(f"unknown column {name!r} ({asker}); the file has: {', '.join(cols)}")
+        return None
+
+    id_col, time_col, target_col = chosen("id_col"), chosen("time_col"), chosen("target_col")
+    taken = {id_col, time_col}
+    if time_col is None:
+        candidates = [c for c in cols if c not in taken and c != target_col]
+        hinted = [c for c in candidates if c.lower() in DATE_HINTS or any(h in c.lower() for h in ("date", "time"))]
+        for c in hinted + [c for c in candidates if c not in hinted]:
+            if _looks_like_dates(frame[c]):
+                time_col = c
+                break
+        taken.add(time_col)
+    if target_col is None:
+        numeric = [c for c in cols if c not in taken and _numeric_share(frame[c]) >= 0.5]
+        if not numeric:
+            raise DataError(f"no numeric column to forecast (columns: {', '.join(cols)}); name one with --target-col")
+        if len(numeric) > 1:
+            raise DataError(f"several numeric columns ({', '.join(numeric)}); choose one with --target-col")
+        target_col = numeric[0]
+    return {"id_col": id_col, "time_col": time_col, "target_col": target_col}
+
+
+def _target_values(frame: pd.DataFrame, col: str) -> np.ndarray:
+    raw = frame[col]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"column {col!r} holds text: {raw.iloc[row]!r} in data row {row + 1}")
+    values = values.to_numpy(dtype=np.float64)
+    if np.isinf(values).any():
+        row = int(np.flatnonzero(np.isinf(values))[0])
+        raise DataError(f"column {col!r} holds an infinite value in data row {row + 1}")
+    if np.isnan(values).all():
+        raise DataError(f"column {col!r} has no values: all are missing")
+    return values
+
+
+def _time_values(frame: pd.DataFrame, col: str | None):
+    """(kind, array): integer steps if the column is whole numbers, else parsed datetimes."""
+    if col is None:
+        return "integer", None
+    raw = frame[col]
+    if raw.isna().any():
+        row = int(np.flatnonzero(raw.isna().to_numpy())[0])
+        raise DataError(f"time column {col!r} is empty in data row {row + 1}")
+    numbers = pd.to_numeric(raw, errors="coerce")
+    if numbers.notna().all() and np.all(numbers == np.round(numbers)):
+        return "integer", numbers.to_numpy().astype(np.int64)
+    parsed = _parse_dates(raw)
+    if parsed.isna().any():
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise DataError(f"cannot parse {raw.iloc[row]!r} in time column {col!r} (data row {row + 1}) as a date")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return "datetime", parsed.to_numpy().astype("datetime64[ns]")
+
+
+def load_series(source: str, config: Config, expected_by: str | None = None) -> SeriesData:
+    """Read a CSV into series, per the module docstring."""
+    frame = read_table(source)
+    columns = pick_columns(frame, config, expected_by)
+    values = _target_values(frame, columns["target_col"])
+    kind, times = _time_values(frame, columns["time_col"])
+    if columns["id_col"]:
+        ids = frame[columns["id_col"]].fillna("").astype(str).str.strip().to_numpy()
+    else:
+        ids = np.full(len(frame), columns["target_col"], dtype=object)
+    if times is None:
+        times = np.zeros(len(frame), dtype=np.int64)
+        for key in dict.fromkeys(ids):  # steps 0, 1, 2 … within each series, in file order
+            rows = ids == key
+            times[rows] = np.arange(rows.sum())
+    groups = _split_by_id(ids, times, values)
+    freqs, step = infer_frequency([t for _, t, _ in groups], kind)
+    common = Counter(f for f in freqs if f).most_common(1)
+    out = SeriesData([], [], [], kind, common[0][0] if common else None, step, columns, freqs)
+    filled = 0
+    for (key, t, v), freq in zip(groups, freqs):
+        t, v, gaps = _regularise(key, t, v, kind, freq, step)
+        v, n_missing = fill_missing(key, v, config.missing, gaps)
+        filled += n_missing
+        out.ids.append(key), out.times.append(t), out.values.append(v)
+    if filled:
+        how = "interpolated linearly" if config.missing == "interpolate" else "filled forward"
+        log.warning("%d missing values %s (--missing error|interpolate|ffill)", filled, how)
+    return out
+
+
+def _split_by_id(ids, times, values):
+    """[(id, sorted times, values)] in order of first appearance; duplicate times are an error."""
+    order = pd.Series(np.arange(len(ids))).groupby(pd.Series(ids), sort=False).indices
+    groups = []
+    for key, rows in order.items():
+        rows = rows[np.argsort(times[rows], kind="stable")]
+        t, v = times[rows], values[rows]
+        dup = np.flatnonzero(t[1:] == t[:-1])
+        if len(dup):
+            raise DataError(f"series {key!r} has duplicate timestamps ({format_time(t[dup[0]], 'auto')})")
+        groups.append((str(key), t, v))
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# frequency, gaps, missing values
+
+
+def _infer_freq(index: pd.DatetimeIndex) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            freq = pd.infer_freq(index)
+        except (TypeError, ValueError):
+            return None
+    return getattr(freq, "freqstr", freq)
+
+
+def infer_frequency(all_times, kind: str) -> tuple[list, int]:
+    """Each series' sampling frequency: pandas' inference on the series or, where it has
+    gaps, on its short gap-free stretches; series where neither works take the most common
+    one.  Integer steps: the most common step.  Returns (aliases, step)."""
+    if kind == "integer":
+        steps = Counter(int(d) for t in all_times for d in np.diff(t[:1000]) if d > 0)
+        return [None] * len(all_times), steps.most_common(1)[0][0] if steps else 1
+    freqs = [_series_freq(pd.DatetimeIndex(t)) for t in all_times]
+    votes = Counter(f for f in freqs if f)
+    if not votes:
+        log.warning("could not infer the time frequency; forecasts are numbered 1, 2, … after the last time")
+        return freqs, 1
+    common = votes.most_common(1)[0][0]
+    return [f or common for f in freqs], 1
+
+
+def _series_freq(index: pd.DatetimeIndex) -> str | None:
+    freq = _infer_freq(index) if len(index) >= 3 else None
+    if freq is None and len(index) >= 5:
+        stretches = Counter(f for f in (_infer_freq(index[i:i + 5]) for i in range(0, len(index) - 4, 5)) if f)
+        freq = stretches.most_common(1)[0][0] if stretches else None
+    return freq
+
+
+def _regularise(key, t, v, kind, freq, step):
+    """Put a series on its frequency grid; missing timestamps get NaN values (and a warning)."""
+    if kind == "integer":
+        grid = np.arange(t[0], t[-1] + 1, step)
+    elif freq is None:
+        return t, v, 0
+    else:
+        grid = pd.date_range(pd.Timestamp(t[0]), pd.Timestamp(t[-1]), freq=freq).to_numpy().astype("datetime64[ns]")
+    if len(grid) == len(t) and np.array_equal(grid, t):
+        return t, v, 0
+    position = np.searchsorted(grid, t)
+    off_grid = (position >= len(grid)) | (grid[np.minimum(position, len(grid) - 1)] != t)
+    if off_grid.any():
+        raise DataError(f"series {key!r} has timestamps off its {freq or f'step-{step}'} grid "
+                        f"(e.g. {format_time(t[np.flatnonzero(off_grid)[0]], kind)}); the data must be regularly spaced")
+    full = np.full(len(grid), np.nan)
+    full[position] = v
+    gaps = len(grid) - len(t)
+    log.warning("series %s: %d missing timestamps re-inserted; their values are filled", key, gaps)
+    return grid, full, gaps
+
+
+def fill_missing(key, v: np.ndarray, policy: str, gaps: int = 0):
+    """Fill NaNs per policy; returns (values, how many were filled)."""
+    missing = np.isnan(v)
+    n = int(missing.sum())
+    if n == 0:
+        return v, 0
+    if missing.all():
+        raise DataError(f"series {key!r} has no values: all are missing")
+    if policy == "error":
+        first = int(np.flatnonzero(missing)[0])
+        raise DataError(f"series {key!r} has {n} missing values (first at position {first}); "
+                        "use --missing interpolate or --missing ffill to fill them")
+    s = pd.Series(v)
+    s = s.interpolate(method="linear", limit_direction="both") if policy == "interpolate" else s.ffill().bfill()
+    return s.to_numpy(), n
+
+
+# ---------------------------------------------------------------------------------------------
+# clocks and future timestamps
+
+
+def period_ordinal(t, kind: str, freq: str | None) -> int:
+    """How many periods of the data's frequency lie between a fixed origin and time t, so that
+    ordinal mod season is the position within the season (hour of day, month of year …)."""
+    if kind == "integer":
+        return int(t)
+    if freq is None:
+        return 0
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Tick):
+        return int(pd.Timestamp(t).value // offset.nanos)
+    code = offset.rule_code.upper()
+    base = "M" if code.startswith("M") else "Q" if code.startswith("Q") else \
+        "Y" if code[0] in "YA" else "W" if code.startswith("W") else "D"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ordinal = pd.Period(pd.Timestamp(t), freq=base).ordinal
+    if code.startswith("B"):  # business days: count weekdays
+        ordinal = int(np.busday_count(np.datetime64("1970-01-05"), np.datetime64(pd.Timestamp(t).date())))
+    return int(ordinal) // max(offset.n, 1)
+
+
+def format_time(t, kind: str) -> str | int:
+    if kind == "integer" or isinstance(t, (int, np.integer)):
+        return int(t)
+    stamp = pd.Timestamp(t)
+    return stamp.isoformat() if (stamp.hour or stamp.minute or stamp.second) else stamp.date().isoformat()
+
+
+def future_times(last, kind: str, freq: str | None, step: int, horizon: int) -> list:
+    """The `horizon` timestamps after `last` (ISO text or int): by `freq` for datetimes, by
+    `step` for integer steps, and 1, 2, … after the end when the frequency is unknown."""
+    if kind == "integer" or freq is None:
+        start = last if isinstance(last, (int, np.integer)) else 0
+        return [int(start) + step * k for k in range(1, horizon + 1)]
+    stamps = pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
+    return [format_time(s, "datetime") for s in stamps]
+
+
+# ---------------------------------------------------------------------------------------------
+# forecasts out
+
+
+def forecast_frame(ids, last_times, freqs, kind: str, step: int, forecasts: np.ndarray,
+                   extra: dict | None = None) -> pd.DataFrame:
+    """Long table unique_id, ds, forecast (and any extra columns of the same shape)."""
+    horizon = forecasts.shape[1]
+    rows = {
+        "unique_id": np.repeat(np.asarray(ids, dtype=object), horizon),
+        "ds": [t for last, f in zip(last_times, freqs) for t in future_times(last, kind, f, step, horizon)],
+        "forecast": forecasts.reshape(-1),
+    }
+    for name, values in (extra or {}).items():
+        rows[name] = values.reshape(-1)
+    return pd.DataFrame(rows)
+
+
+def write_frame(frame: pd.DataFrame, fmt: str, stream) -> None:
+    """Write a table as CSV or JSON records (floats at full precision)."""
+    if fmt == "json":
+        stream.write(frame.to_json(orient="records", double_precision=15))
+        stream.write("\n")
+    else:
+        frame.to_csv(stream, index=False, lineterminator="\n")

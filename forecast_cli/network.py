@@ -1,0 +1,101 @@
+"""The network: stacked LSTM layers and a dense head from the last hidden state to the horizon.
+
+    h^(1) = LSTM_1(x)          h^(k) = LSTM_k(dropout(h^(k-1)))
+    ŷ = h^(L)_T Wd + bd        (B, horizon): every future step at once (direct multi-output)
+
+Parameters are a flat dict of named arrays — ``lstm.{k}.Wx``, ``lstm.{k}.Wh``, ``lstm.{k}.b``,
+``head.W``, ``head.b`` — so the optimiser, the model file and the tests treat them alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lstm import lstm_backward, lstm_forward
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Everything that fixes the parameter shapes."""
+
+    n_inputs: int
+    hidden_size: int
+    num_layers: int
+    horizon: int
+
+
+def init_params(shape: Shape, rng: np.random.Generator, dtype=np.float32) -> dict[str, np.ndarray]:
+    """PyTorch's default LSTM init, U(−1/√H, 1/√H), with the forget-gate bias set to 1."""
+    H = shape.hidden_size
+    bound = 1.0 / np.sqrt(H)
+    params = {}
+    n_in = shape.n_inputs
+    for k in range(shape.num_layers):
+        params[f"lstm.{k}.Wx"] = rng.uniform(-bound, bound, (n_in, 4 * H))
+        params[f"lstm.{k}.Wh"] = rng.uniform(-bound, bound, (H, 4 * H))
+        b = rng.uniform(-bound, bound, 4 * H)
+        b[H:2 * H] = 1.0  # remember by default: gradients flow through c from the start
+        params[f"lstm.{k}.b"] = b
+        n_in = H
+    params["head.W"] = rng.uniform(-bound, bound, (H, shape.horizon))
+    params["head.b"] = np.zeros(shape.horizon)
+    return {name: value.astype(dtype) for name, value in params.items()}
+
+
+def shape_of(params: dict[str, np.ndarray]) -> Shape:
+    num_layers = sum(1 for name in params if name.endswith(".Wh"))
+    n_inputs, four_h = params["lstm.0.Wx"].shape
+    return Shape(n_inputs, four_h // 4, num_layers, params["head.W"].shape[1])
+
+
+def _layer(params, k):
+    return params[f"lstm.{k}.Wx"], params[f"lstm.{k}.Wh"], params[f"lstm.{k}.b"]
+
+
+def forward(params, x: np.ndarray, dropout: float = 0.0, rng: np.random.Generator | None = None):
+    """Training forward pass: x (T, B, n_inputs) → ŷ (B, horizon), plus a cache for backward.
+
+    Inverted dropout between layers: kept units are scaled by 1/(1−p), so inference needs none.
+    """
+    num_layers = shape_of(params).num_layers
+    caches, masks = [], []
+    h = x
+    for k in range(num_layers):
+        if k > 0 and dropout > 0.0:
+            mask = (rng.random(h.shape) >= dropout).astype(h.dtype) / (1.0 - dropout)
+            h = h * mask
+            masks.append(mask)
+        else:
+            masks.append(None)
+        h, cache = lstm_forward(h, *_layer(params, k))
+        caches.append(cache)
+    last = h[-1]
+    y = last @ params["head.W"] + params["head.b"]
+    return y, (caches, masks, last)
+
+
+def backward(params, cache, dy: np.ndarray) -> dict[str, np.ndarray]:
+    """Gradients of the loss w.r.t. every parameter, given dy = ∂L/∂ŷ (B, horizon)."""
+    caches, masks, last = cache
+    grads = {"head.W": last.T @ dy, "head.b": dy.sum(axis=0)}
+    T, B, H = caches[-1].tanh_c.shape
+    dh = np.zeros((T, B, H), dtype=dy.dtype)
+    dh[-1] = dy @ params["head.W"].T          # the head reads only h_T
+    first = T - 1
+    for k in range(len(caches) - 1, -1, -1):
+        Wx, Wh, _ = _layer(params, k)
+        dx, grads[f"lstm.{k}.Wx"], grads[f"lstm.{k}.Wh"], grads[f"lstm.{k}.b"], first = lstm_backward(
+            dh, caches[k], Wx, Wh, first_grad_step=first, need_dx=k > 0)
+        if k > 0:
+            dh = dx * masks[k] if masks[k] is not None else dx
+    return grads
+
+
+def predict(params, x: np.ndarray) -> np.ndarray:
+    """Inference: x (T, B, n_inputs) → ŷ (B, horizon), keeping no caches."""
+    h = x
+    for k in range(shape_of(params).num_layers):
+        h, _ = lstm_forward(h, *_layer(params, k), keep_cache=False)
+    return h[-1] @ params["head.W"] + params["head.b"]

@@ -1,0 +1,161 @@
+"""Series → (past, future) training pairs, by index; and the scaling that goes with them.
+
+A window is a pair (s, e) — series s, cut at step e: the network reads steps
+[e − input_size, e) and learns steps [e, e + horizon).  Only these integer pairs are kept;
+the values of a mini-batch are gathered from one flat array when the batch is drawn, so
+memory stays at the size of the data, not input_size times it.
+
+Scaling is per window and uses only the window's input, never its future:
+
+    mean:     x̃ = x / s,         s = mean|x_input|      (1 where that is 0)
+    standard: x̃ = (x − μ) / σ,   μ, σ of x_input        (σ := 1 where it is 0)
+    global:   x̃ = (x − μ) / σ,   μ, σ of all training values (kept in the model file)
+
+Targets are scaled with their input's statistics and forecasts are mapped back with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Panel:
+    """Several series in one flat array: series k is values[offsets[k]:offsets[k+1]].
+
+    phase0[k] is the position of series k's first value on the data's clock (any integer,
+    taken modulo the season; 0 when unknown).
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+    phase0: np.ndarray
+
+    @classmethod
+    def from_series(cls, series, phase0=None) -> "Panel":
+        lengths = np.array([len(s) for s in series], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series]) if len(series) else np.zeros(0)
+        phase0 = np.zeros(len(series), dtype=np.int64) if phase0 is None else np.asarray(phase0, dtype=np.int64)
+        return cls(values, offsets, phase0)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
+def window_pairs(lengths: np.ndarray, input_size: int, horizon: int, holdout: int = 0) -> np.ndarray:
+    """All (series, cut) pairs whose input and target lie within each series minus its last
+    `holdout` steps: input_size ≤ e ≤ len − holdout − horizon.  Returns an (n, 2) int64 array."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    last_cut = lengths - holdout - horizon
+    counts = np.maximum(last_cut - input_size + 1, 0)
+    series = np.repeat(np.arange(len(lengths)), counts)
+    # cut = input_size + (position within its series' run of windows)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    cuts = input_size + np.arange(counts.sum()) - np.repeat(starts, counts)
+    return np.stack([series, cuts], axis=1)
+
+
+def final_pairs(lengths: np.ndarray, input_size: int, horizon: int) -> np.ndarray:
+    """The last window of each series long enough for one: target = its last `horizon` steps."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ok = np.flatnonzero(lengths >= input_size + horizon)
+    return np.stack([ok, lengths[ok] - horizon], axis=1)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """How windows are scaled; `mu`, `sigma` are used by the global method only."""
+
+    method: str = "mean"
+    mu: float = 0.0
+    sigma: float = 1.0
+
+    @classmethod
+    def fit(cls, method: str, values: np.ndarray) -> "Scaler":
+        if method != "global" or values.size == 0:
+            return cls(method)
+        sigma = float(values.std())
+        return cls(method, float(values.mean()), sigma if sigma > 0 else 1.0)
+
+    def stats(self, inputs: np.ndarray):
+        """(shift, scale), each (B, 1), from the input windows (B, T)."""
+        if self.method == "mean":
+            scale = np.abs(inputs).mean(axis=1, keepdims=True)
+            return np.zeros_like(scale), np.where(scale > 0, scale, 1.0)
+        if self.method == "standard":
+            scale = inputs.std(axis=1, keepdims=True)
+            return inputs.mean(axis=1, keepdims=True), np.where(scale > 0, scale, 1.0)
+        ones = np.ones((inputs.shape[0], 1))
+        return self.mu * ones, self.sigma * ones
+
+
+def n_features(season: int, season_features: bool) -> int:
+    """The value itself, plus sin and cos of the phase when the season is longer than 1."""
+    return 3 if season > 1 and season_features else 1
+
+
+def gather_inputs(panel: Panel, pairs: np.ndarray, input_size: int) -> np.ndarray:
+    """Raw input windows (B, input_size) for the (series, cut) pairs."""
+    start = panel.offsets[pairs[:, 0]] + pairs[:, 1] - input_size
+    return panel.values[start[:, None] + np.arange(input_size)]
+
+
+def gather_targets(panel: Panel, pairs: np.ndarray, horizon: int) -> np.ndarray:
+    start = panel.offsets[pairs[:, 0]] + pairs[:, 1]
+    return panel.values[start[:, None] + np.arange(horizon)]
+
+
+def network_inputs(inputs: np.ndarray, shift, scale, phase_at_cut: np.ndarray, season: int,
+                   season_features: bool, dtype) -> np.ndarray:
+    """Time-major network input (T, B, F): the scaled values and, when wanted, the position
+    within the season as (sin 2πp/m, cos 2πp/m) — a smooth clock the network can read."""
+    B, T = inputs.shape
+    x = np.empty((T, B, n_features(season, season_features)), dtype=dtype)
+    x[:, :, 0] = ((inputs - shift) / scale).T
+    if x.shape[2] > 1:
+        phase = (phase_at_cut[None, :] - T + np.arange(T)[:, None]) % season
+        angle = 2 * np.pi * phase / season
+        x[:, :, 1] = np.sin(angle)
+        x[:, :, 2] = np.cos(angle)
+    return x
+
+
+def phase_at(panel: Panel, pairs: np.ndarray) -> np.ndarray:
+    """Position index (not yet reduced modulo the season) of the first forecast step of each pair."""
+    return panel.phase0[pairs[:, 0]] + pairs[:, 1]
+
+
+@dataclass(frozen=True)
+class WindowMaker:
+    """Turns (series, cut) pairs into network-ready arrays with one fixed set of settings."""
+
+    input_size: int
+    horizon: int
+    season: int
+    season_features: bool
+    scaler: Scaler
+    dtype: type = np.float32
+
+    @property
+    def n_features(self) -> int:
+        return n_features(self.season, self.season_features)
+
+    def inputs(self, panel: Panel, pairs: np.ndarray):
+        """(x, shift, scale): network input (T, B, F) and the statistics to undo the scaling."""
+        raw = gather_inputs(panel, pairs, self.input_size)
+        shift, scale = self.scaler.stats(raw)
+        x = network_inputs(raw, shift, scale, phase_at(panel, pairs), self.season, self.season_features, self.dtype)
+        return x, shift, scale
+
+    def batch(self, panel: Panel, pairs: np.ndarray):
+        """(x, y): network input and the scaled targets (B, horizon)."""
+        x, shift, scale = self.inputs(panel, pairs)
+        y = (gather_targets(panel, pairs, self.horizon) - shift) / scale
+        return x, y.astype(self.dtype)
