@@ -11,6 +11,7 @@ exit code; see errors.ExitCode.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
 import time
@@ -18,15 +19,20 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 from typing_extensions import Annotated
 
+try:  # typer ≥ 0.20 ships its own copy of click; older versions use click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as click_errors
+
 from . import __version__, modelfile, render
-from .config import build_config, help_text, load_yaml
+from .config import FIELDS, build_config, help_text, load_yaml
 from .data import SeriesData, forecast_frame, load_series, write_frame
 from .errors import ExitCode, ForecastError
+from .evaluate import backtest, test_set_scores
 from .forecaster import Forecaster
 
 
@@ -36,14 +42,14 @@ class OneLineErrors(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.UsageError as exc:
+        except click_errors.UsageError as exc:
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
             render.error(exc.format_message().strip().replace("\n", " ") + hint)
             sys.exit(ExitCode.USAGE)
-        except click.exceptions.Abort:
+        except click_errors.Abort:
             render.error("interrupted")
             sys.exit(ExitCode.INTERRUPTED)
-        except click.ClickException as exc:
+        except click_errors.ClickException as exc:
             render.error(exc.format_message())
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
@@ -57,6 +63,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -112,11 +119,46 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on std
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML file of options (see config.example.yaml); flags win over it.",
                                                    show_default=False, rich_help_panel=TRAINING)]
 
-TRAIN_OPTIONS = (
-    "horizon", "input_size", "season", "hidden_size", "num_layers", "dropout", "season_features", "scaling",
-    "epochs", "batch_size", "batches_per_epoch", "learning_rate", "optimizer", "lr_schedule", "weight_decay",
-    "clip_norm", "loss", "val_size", "patience", "ensemble", "seed", "dtype",
+# (config field, flags, panel) of every option that shapes training, shared by train and evaluate
+TRAINING_FLAGS = (
+    ("horizon", ("--horizon", "-H"), MODEL), ("input_size", ("--input-size",), MODEL),
+    ("season", ("--season",), MODEL), ("hidden_size", ("--hidden-size",), MODEL),
+    ("num_layers", ("--num-layers",), MODEL), ("dropout", ("--dropout",), MODEL),
+    ("season_features", ("--season-features/--no-season-features",), MODEL), ("scaling", ("--scaling",), MODEL),
+    ("epochs", ("--epochs", "-e"), TRAINING), ("batch_size", ("--batch-size",), TRAINING),
+    ("batches_per_epoch", ("--batches-per-epoch",), TRAINING), ("learning_rate", ("--learning-rate", "--lr"), TRAINING),
+    ("optimizer", ("--optimizer",), TRAINING), ("lr_schedule", ("--lr-schedule",), TRAINING),
+    ("weight_decay", ("--weight-decay",), TRAINING), ("clip_norm", ("--clip-norm",), TRAINING),
+    ("loss", ("--loss",), TRAINING), ("val_size", ("--val-size",), TRAINING), ("patience", ("--patience",), TRAINING),
+    ("ensemble", ("--ensemble",), TRAINING), ("seed", ("--seed",), TRAINING), ("dtype", ("--dtype",), TRAINING),
+    ("id_col", ("--id-col",), DATA), ("time_col", ("--time-col",), DATA), ("target_col", ("--target-col",), DATA),
+    ("missing", ("--missing",), DATA),
 )
+
+
+def _kind(name: str) -> type:
+    """The Python type of config field `name` (auto fields, default None, are whole numbers)."""
+    default = FIELDS[name].default
+    return int if default is None else type(default)
+
+
+def with_training_options(command):
+    """Add a flag for every training option to `command`'s signature; the command receives
+    them as one dict, `flags` (None where not given)."""
+    names = [name for name, _, _ in TRAINING_FLAGS]
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        flags = {name: kwargs.pop(name) for name in names}
+        return command(*args, flags=flags, **kwargs)
+
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
+    kind = inspect.Parameter.KEYWORD_ONLY
+    added = [inspect.Parameter(name, kind, default=None, annotation=_option(name, _kind(name), panel, *flags))
+             for name, flags, panel in TRAINING_FLAGS]
+    wrapper.__signature__ = inspect.Signature(
+        [p.replace(kind=kind) if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is not p.empty else p for p in own] + added)
+    return wrapper
 
 
 def _start(quiet: bool) -> None:
@@ -130,34 +172,13 @@ def _start(quiet: bool) -> None:
 
 @app.command()
 @handles_errors
+@with_training_options
 def train(
     data: Annotated[str, typer.Argument(help="CSV file of one or many series, or - for standard input.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model file.")] = Path("model.npz"),
     config: ConfigFile = None,
-    id_col: IdCol = None, time_col: TimeCol = None, target_col: TargetCol = None, missing: Missing = None,
-    horizon: _option("horizon", int, MODEL, "--horizon", "-H") = None,
-    input_size: _option("input_size", int, MODEL, "--input-size") = None,
-    season: _option("season", int, MODEL, "--season") = None,
-    hidden_size: _option("hidden_size", int, MODEL, "--hidden-size") = None,
-    num_layers: _option("num_layers", int, MODEL, "--num-layers") = None,
-    dropout: _option("dropout", float, MODEL, "--dropout") = None,
-    season_features: _option("season_features", bool, MODEL, "--season-features/--no-season-features") = None,
-    scaling: _option("scaling", str, MODEL, "--scaling") = None,
-    epochs: _option("epochs", int, TRAINING, "--epochs", "-e") = None,
-    batch_size: _option("batch_size", int, TRAINING, "--batch-size") = None,
-    batches_per_epoch: _option("batches_per_epoch", int, TRAINING, "--batches-per-epoch") = None,
-    learning_rate: _option("learning_rate", float, TRAINING, "--learning-rate", "--lr") = None,
-    optimizer: _option("optimizer", str, TRAINING, "--optimizer") = None,
-    lr_schedule: _option("lr_schedule", str, TRAINING, "--lr-schedule") = None,
-    weight_decay: _option("weight_decay", float, TRAINING, "--weight-decay") = None,
-    clip_norm: _option("clip_norm", float, TRAINING, "--clip-norm") = None,
-    loss: _option("loss", str, TRAINING, "--loss") = None,
-    val_size: _option("val_size", int, TRAINING, "--val-size") = None,
-    patience: _option("patience", int, TRAINING, "--patience") = None,
-    ensemble: _option("ensemble", int, TRAINING, "--ensemble") = None,
-    seed: _option("seed", int, TRAINING, "--seed") = None,
-    dtype: _option("dtype", str, TRAINING, "--dtype") = None,
     quiet: Quiet = False,
+    flags: dict = None,
 ):
     """Train a model on DATA and write it to a model file.
 
@@ -173,9 +194,7 @@ def train(
       lstm-forecast train hourly.csv --config config.yaml --seed 7
     """
     _start(quiet)
-    flags = {k: v for k, v in locals().items() if k in TRAIN_OPTIONS or k in ("id_col", "time_col", "target_col", "missing")}
-    file_values = load_yaml(str(config)) if config else {}
-    cfg = build_config(file_values, flags)
+    cfg = build_config(load_yaml(str(config)) if config else {}, flags)
     series = load_series(data, cfg)
     started = time.perf_counter()
     forecaster = Forecaster(cfg)
@@ -293,6 +312,63 @@ def _emit(frame, fmt: str, output: Optional[Path], title: str) -> None:
         render.print_to_stdout(render.frame_table(frame, title=title))
     else:
         write_frame(frame, fmt, sys.stdout)
+
+
+# ------------------------------------------------------------------------------------------
+# evaluate
+
+
+@app.command()
+@handles_errors
+@with_training_options
+def evaluate(
+    data: Annotated[str, typer.Argument(help="CSV file of series, or - for standard input.", show_default=False)],
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", show_default=False,
+                                                  help="Score this trained model instead of training one per fold.")] = None,
+    folds: Annotated[int, typer.Option("--folds", min=1, max=1000, help="Rolling origins: hold out the last horizon steps, then move back --step and again.")] = 1,
+    step: Annotated[Optional[int], typer.Option("--step", min=1, show_default=False, help="Steps between origins (default: the horizon).")] = None,
+    test: Annotated[Optional[str], typer.Option("--test", show_default=False,
+                                                help="CSV of actuals that follow DATA (same ids): score against it instead of a holdout.")] = None,
+    per_series: Annotated[bool, typer.Option("--per-series", help="One row per series, fold and method instead of the summary.")] = False,
+    fmt: Annotated[Optional[Format], typer.Option("--format", "-f", show_default=False,
+                                                  help="csv, json or table. Default: table on a terminal, csv when piped.")] = None,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    flags: dict = None,
+):
+    """Backtest: score the LSTM beside naive, seasonal naive and M4's Naive2 on the same windows.
+
+    Holds out the last `horizon` steps of each series (K windows with --folds K), trains on
+    what precedes each cut (or uses --model) and reports MAE, RMSE, sMAPE, MASE and OWA
+    (relative to Naive2), as the M4 competition defines them. OWA below 1 beats Naive2.
+
+    Examples:
+
+      lstm-forecast evaluate sample_data/air_passengers.csv
+
+      lstm-forecast evaluate sales.csv --folds 3 --epochs 50 --format csv > scores.csv
+
+      lstm-forecast evaluate history.csv --test actuals.csv -m model.npz
+    """
+    _start(quiet)
+    cfg = build_config(load_yaml(str(config)) if config else {}, flags)
+    forecaster = None
+    if model is not None:
+        forecaster, info = modelfile.load(str(model))
+        cfg = build_config({k: v for k, v in info.get("columns", {}).items() if v}, flags, base=forecaster.config)
+    series = load_series(data, cfg)
+    with render.TrainingProgress() as progress:
+        if test:
+            actual = load_series(test, cfg.replace(**{k: v for k, v in series.columns.items() if v}))
+            scores, resolved = test_set_scores(series.values, series.ids, series.phase0(), series.freq,
+                                               dict(zip(actual.ids, actual.values)), cfg, forecaster, progress)
+        else:
+            scores, resolved = backtest(series.values, series.ids, series.phase0(), series.freq, cfg, folds, step,
+                                        forecaster, progress)
+    frame = render.scores_frame(scores, per_series)
+    title = (f"{len(set(scores.series))} series, horizon {resolved.horizon}, season {resolved.season}"
+             + (f", {folds} folds" if folds > 1 and not test else ""))
+    _emit(frame, _output_format(fmt, None), None, title=title)
 
 
 # ------------------------------------------------------------------------------------------

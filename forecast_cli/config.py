@@ -8,6 +8,7 @@ declared exactly once.  A value of ``None`` means "auto": derived from the data 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
@@ -101,15 +102,17 @@ def _checked(f: dataclasses.Field, value: Any) -> Any:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{f.name}: expected a number, got {value!r}")
+    # NaN passes every < / > range check and int(±inf) overflows: refuse both here, by name
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{f.name}: expected a finite number, got {value!r}")
     if kind is int:
-        if float(value) != int(value):
+        if isinstance(value, float) and not value.is_integer():
             raise ConfigError(f"{f.name}: expected a whole number, got {value!r}")
         value = int(value)
-    else:
-        value = float(value)
+    # compare before any float(): Python compares int and float exactly, and a huge int would overflow
     if (meta["low"] is not None and value < meta["low"]) or (meta["high"] is not None and value > meta["high"]):
         raise ConfigError(f"{f.name}: {value!r} is out of range [{meta['low']}, {meta['high']}]")
-    return value
+    return value if kind is int else float(value)
 
 
 def load_yaml(path: str) -> dict:

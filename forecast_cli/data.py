@@ -267,7 +267,16 @@ def infer_frequency(all_times, kind: str) -> tuple[list, int]:
         log.warning("could not infer the time frequency; forecasts are numbered 1, 2, … after the last time")
         return freqs, 1
     common = votes.most_common(1)[0][0]
-    return [f or common for f in freqs], 1
+    return [f or _borrowed(common, t) for f, t in zip(freqs, all_times)], 1
+
+
+def _borrowed(common: str, times) -> str:
+    """The common alias for a series too short to infer its own.  Weekly anchors differ per
+    series (W-SAT, W-MON …), so a weekly alias is re-anchored to the series' own weekday;
+    otherwise its timestamps would lie off the borrowed grid and fail the whole file."""
+    if common.upper().startswith("W-") and len(times):
+        return "W-" + pd.Timestamp(times[0]).day_name()[:3].upper()
+    return common
 
 
 def _series_freq(index: pd.DatetimeIndex) -> str | None:

@@ -120,6 +120,11 @@ def _expected_shapes(config: Config, n_series: int) -> dict[str, tuple]:
 def load(path: str) -> tuple[Forecaster, dict]:
     """Read a model file; returns (forecaster, info).  Any defect is a ModelFileError."""
     try:
+        # np.load takes anything that is not a zip for a pickle (and says to allow pickles):
+        # a model file is always a zip, so anything else is refused before np.load sees it
+        with open(path, "rb") as fh:
+            if not zipfile.is_zipfile(fh):
+                raise ModelFileError(f"{path} is not an lstm-forecast model file (not a .npz archive)")
         with np.load(path, allow_pickle=False) as npz:
             return _from_npz(npz, path)
     except ModelFileError:
@@ -145,6 +150,12 @@ def _from_npz(npz, path: str) -> tuple[Forecaster, dict]:
         raise ModelFileError(f"{path} has invalid metadata ({exc})") from None
     if None in (config.input_size, config.horizon, config.season, config.val_size):
         raise ModelFileError(f"{path} has invalid metadata (unresolved config)")
+    # the scaler is fitted with config.scaling, and every member has its history (`info` reads them)
+    if scaler.method != config.scaling or not (np.isfinite(scaler.mu) and np.isfinite(scaler.sigma) and scaler.sigma > 0):
+        raise ModelFileError(f"{path} has invalid metadata (scaler)")
+    if len(histories) != config.ensemble:
+        raise ModelFileError(f"{path} has invalid metadata ({len(histories)} training histories for "
+                             f"{config.ensemble} models)")
     expected = _expected_shapes(config, len(ids))
     if set(npz.files) - {"meta"} != set(expected):
         raise ModelFileError(f"{path} does not hold the arrays its metadata describes")

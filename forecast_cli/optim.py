@@ -37,7 +37,7 @@ class Adam:
     def update(self, params, grads, lr: float) -> None:
         self.state["step"] += 1
         t = int(self.state["step"])
-        step_size = lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        correct1, correct2 = 1 - self.beta1 ** t, math.sqrt(1 - self.beta2 ** t)
         for name, p in params.items():
             g = grads[name]
             if self.weight_decay:
@@ -45,7 +45,8 @@ class Adam:
             m, v = self.state[f"m.{name}"], self.state[f"v.{name}"]
             m *= self.beta1; m += (1 - self.beta1) * g
             v *= self.beta2; v += (1 - self.beta2) * (g * g)
-            p -= (step_size * m / (np.sqrt(v) + self.eps)).astype(p.dtype, copy=False)
+            # θ −= lr · m̂ / (√v̂ + ε), with m̂ = m / (1−β₁ᵗ) and √v̂ = √v / √(1−β₂ᵗ)
+            p -= ((lr / correct1) * m / (np.sqrt(v) / correct2 + self.eps)).astype(p.dtype, copy=False)
 
 
 class SGD:

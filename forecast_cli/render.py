@@ -290,3 +290,18 @@ def training_summary(forecaster, n_series: int, seconds: float, path: str) -> Ta
         rows.append(("validation loss", ", ".join(f"{v:.4f}" for v in vals)))
     rows += [("time", f"{seconds:.1f} s"), ("model", path)]
     return key_value_table("trained", rows)
+
+
+def scores_frame(scores, per_series: bool):
+    """Scores as a table: one row per method (means over windows), or per series/fold/method."""
+    import pandas as pd
+    if not per_series:
+        summary = scores.summary()
+        return pd.DataFrame([{"method": m, **{k: v[k] for k in ("MAE", "RMSE", "sMAPE", "MASE", "OWA")}}
+                             for m, v in summary.items()])
+    rows = []
+    for method, by_metric in scores.by_method.items():
+        for k, (series, fold) in enumerate(zip(scores.series, scores.fold)):
+            rows.append({"unique_id": series, "fold": fold, "method": method,
+                         **{name: values[k] for name, values in by_metric.items()}})
+    return pd.DataFrame(rows)

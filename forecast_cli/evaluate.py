@@ -1,0 +1,116 @@
+"""Backtests: forecast held-out ends of series and score the LSTM beside the baselines.
+
+With K folds and step s, fold k cuts each series at n − h − k·s: the model is trained on what
+precedes the cut (or a given model is used), forecasts h steps, and every method is scored on
+exactly those h actuals with M4's metrics (see metrics.py); OWA is relative to Naive2 over
+the same windows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import metrics
+from .baselines import BASELINES
+from .config import Config
+from .errors import DataError
+from .forecaster import Forecaster, resolve
+
+log = logging.getLogger("forecast_cli")
+
+LSTM = "LSTM"
+
+
+@dataclass
+class Scores:
+    """Per-window scores: one entry per (series, fold) that was scored."""
+
+    series: list = field(default_factory=list)
+    fold: list = field(default_factory=list)
+    cutoff: list = field(default_factory=list)
+    by_method: dict = field(default_factory=dict)   # method → metric → list of floats
+    actuals: list = field(default_factory=list)     # (h,) arrays, for charts
+    forecasts: dict = field(default_factory=dict)   # method → list of (h,) arrays
+
+    def add(self, method: str, scores: dict, forecasts) -> None:
+        into = self.by_method.setdefault(method, {})
+        for name, values in scores.items():
+            into.setdefault(name, []).extend(np.asarray(values, float).tolist())
+        self.forecasts.setdefault(method, []).extend(list(forecasts))
+
+    def summary(self) -> dict:
+        """method → metric → mean over windows, with OWA relative to Naive2."""
+        out = {m: {k: float(np.mean(v)) for k, v in s.items()} for m, s in self.by_method.items()}
+        ref = out.get("Naive2")
+        for method in out.values():
+            method["OWA"] = metrics.owa(method["sMAPE"], method["MASE"], ref["sMAPE"], ref["MASE"]) if ref else float("nan")
+        return out
+
+
+def score_methods(scores: Scores, histories, actuals, lstm_forecasts, season: int) -> None:
+    """Score the LSTM's forecasts and each baseline's on the same windows."""
+    h = actuals.shape[1]
+    scores.add(LSTM, metrics.point_scores(actuals, lstm_forecasts, histories, season), lstm_forecasts)
+    for name, baseline in BASELINES.items():
+        f = np.array([baseline(x, h, season) for x in histories])
+        scores.add(name, metrics.point_scores(actuals, f, histories, season), f)
+    scores.actuals.extend(list(actuals))
+
+
+def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: int | None = None,
+             model: Forecaster | None = None, on_epoch=None) -> tuple[Scores, Config]:
+    """Rolling-origin evaluation (see module docstring); returns (scores, resolved config)."""
+    lengths = [len(s) for s in series]
+    if model:
+        resolved = model.config
+        step = step or resolved.horizon
+    else:  # resolve once, on the shortest training part, so every fold trains the same model
+        h = resolve(config, lengths, freq).horizon
+        step = step or h
+        resolved = resolve(config.replace(horizon=h), [n - h - (folds - 1) * step for n in lengths], freq)
+    h, season = resolved.horizon, resolved.season
+    scores = Scores()
+    for k in range(folds):
+        back = h + k * step
+        keep = [i for i, n in enumerate(lengths) if n - back >= resolved.input_size]
+        if not keep:
+            raise DataError(f"fold {k + 1}: no series is long enough to hold out {back} steps and keep "
+                            f"input_size = {resolved.input_size} before them")
+        histories = [np.asarray(series[i][:lengths[i] - back]) for i in keep]
+        actuals = np.array([series[i][lengths[i] - back:lengths[i] - back + h] for i in keep])
+        p0 = [phase0[i] for i in keep] if phase0 is not None else None
+        forecaster = model or Forecaster(resolved).fit(histories, [ids[i] for i in keep], p0, freq, on_epoch=on_epoch)
+        score_methods(scores, histories, actuals, forecaster.predict(histories, p0), season)
+        scores.series.extend(ids[i] for i in keep)
+        scores.fold.extend([k + 1] * len(keep))
+        scores.cutoff.extend(lengths[i] - back for i in keep)
+    return scores, resolved
+
+
+def test_set_scores(series, ids, phase0, freq, test_series: dict, config: Config,
+                    model: Forecaster | None = None, on_epoch=None) -> tuple[Scores, Config]:
+    """Train on all of `series` (or use `model`) and score against separate actuals:
+    test_series maps id → the values that follow that series (at least `horizon` of them)."""
+    forecaster = model or Forecaster(config).fit(series, ids, phase0, freq, on_epoch=on_epoch)
+    h = forecaster.config.horizon
+    keep = [i for i, name in enumerate(ids) if name in test_series and len(series[i]) >= forecaster.config.input_size]
+    if not keep:
+        raise DataError("no series of the test file matches a series of the data (by id)")
+    short = [ids[i] for i in keep if len(test_series[ids[i]]) < h]
+    if short:
+        raise DataError(f"the test file has fewer than horizon = {h} values for series {short[0]!r}; "
+                        "give --horizon to match the test file")
+    for name in sorted(set(test_series) - {ids[i] for i in keep}):
+        log.warning("test series %s has no matching training series; not scored", name)
+    histories = [np.asarray(series[i]) for i in keep]
+    actuals = np.array([np.asarray(test_series[ids[i]][:h]) for i in keep])
+    p0 = [phase0[i] for i in keep] if phase0 is not None else None
+    scores = Scores()
+    score_methods(scores, histories, actuals, forecaster.predict(histories, p0), forecaster.config.season)
+    scores.series.extend(ids[i] for i in keep)
+    scores.fold.extend([1] * len(keep))
+    scores.cutoff.extend(len(series[i]) for i in keep)
+    return scores, forecaster.config

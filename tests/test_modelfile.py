@@ -1,0 +1,254 @@
+"""The model file: a faithful round trip, atomic writes, and a ModelFileError for every defect."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from forecast_cli import Config, Forecaster, load_model, modelfile
+from forecast_cli.errors import ModelFileError
+
+
+def pattern(n, start=0, level=10.0):
+    k = np.arange(start, start + n)
+    return level * (1 + 0.3 * np.sin(2 * np.pi * k / 12))
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Forecaster:
+    config = Config(horizon=6, input_size=24, season=12, hidden_size=8, num_layers=2, epochs=2, batch_size=16,
+                    batches_per_epoch=2, ensemble=2, scaling="standard", seed=3)
+    return Forecaster(config).fit([pattern(60), pattern(50, 5, 40.0)], ids=["a", "b"], phase0=[0, 5])
+
+
+INFO = {"columns": {"id_col": "unique_id", "time_col": "ds", "target_col": "y"}, "time_kind": "datetime",
+        "freq": "MS", "step": 1, "freqs": ["MS", "MS"], "last_times": ["2020-12-01", "2021-03-01"]}
+
+
+@pytest.fixture
+def saved(tmp_path, fitted):
+    path = tmp_path / "model.npz"
+    modelfile.save(str(path), fitted, INFO)
+    return path
+
+
+def test_round_trip_gives_identical_forecasts(saved, fitted):
+    loaded, info = modelfile.load(str(saved))
+    assert info == INFO
+    assert loaded.config == fitted.config
+    assert loaded.scaler == fitted.scaler
+    assert loaded.series_ids == ["a", "b"]
+    assert loaded.tail_phase0 == fitted.tail_phase0
+    assert [h.to_dict() for h in loaded.histories] == [h.to_dict() for h in fitted.histories]
+    for mine, theirs in zip(loaded.members, fitted.members):
+        assert mine.keys() == theirs.keys()
+        for name in mine:
+            assert mine[name].dtype == theirs[name].dtype
+            np.testing.assert_array_equal(mine[name], theirs[name])
+    np.testing.assert_array_equal(loaded.predict(), fitted.predict())
+    new = [pattern(30, 2, 7.0)]
+    np.testing.assert_array_equal(loaded.predict(new, phase0=[2]), fitted.predict(new, phase0=[2]))
+    np.testing.assert_array_equal(load_model(str(saved)).predict(), fitted.predict())
+
+
+def test_save_leaves_no_temporary_files(saved):
+    assert sorted(os.listdir(saved.parent)) == ["model.npz"]
+
+
+def test_save_replaces_an_existing_file(saved, fitted):
+    other = Forecaster(fitted.config.replace(seed=99), fitted.members[::-1], fitted.scaler, fitted.histories,
+                       fitted.series_ids, fitted.tails, fitted.tail_phase0)
+    modelfile.save(str(saved), other)
+    np.testing.assert_array_equal(modelfile.load(str(saved))[0].members[0]["head.W"], fitted.members[1]["head.W"])
+    assert sorted(os.listdir(saved.parent)) == ["model.npz"]
+
+
+def failing_savez(error):
+    """A stand-in for np.savez that writes part of a file, then fails."""
+    def savez(file, **arrays):
+        file.write(b"PK\x03\x04 half a model")
+        raise error
+    return savez
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), RuntimeError("killed")])
+def test_failed_save_leaves_the_old_file_intact(saved, fitted, monkeypatch, error):
+    before = saved.read_bytes()
+    monkeypatch.setattr(np, "savez", failing_savez(error))
+    with pytest.raises(ModelFileError if isinstance(error, OSError) else RuntimeError) as exc:
+        modelfile.save(str(saved), fitted)
+    if isinstance(error, OSError):
+        assert "No space left" in str(exc.value) and "\n" not in str(exc.value)
+    assert saved.read_bytes() == before
+    assert sorted(os.listdir(saved.parent)) == ["model.npz"]      # the temporary file is gone
+
+
+def test_failed_first_save_leaves_nothing(tmp_path, fitted, monkeypatch):
+    monkeypatch.setattr(np, "savez", failing_savez(OSError(5, "Input/output error")))
+    with pytest.raises(ModelFileError):
+        modelfile.save(str(tmp_path / "new.npz"), fitted)
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_into_a_missing_folder(tmp_path, fitted):
+    with pytest.raises(ModelFileError, match="cannot write"):
+        modelfile.save(str(tmp_path / "no" / "such" / "m.npz"), fitted)
+
+
+# --------------------------------------------------------------------------------------------
+# defects on load
+
+
+def load_error(path) -> str:
+    with pytest.raises(ModelFileError) as exc:
+        modelfile.load(str(path))
+    message = str(exc.value)
+    assert "\n" not in message and str(path) in message
+    return message
+
+
+def arrays_and_meta(path):
+    with np.load(str(path)) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    return arrays, json.loads(arrays.pop("meta").tobytes())
+
+
+def write_npz(path, arrays, meta):
+    np.savez(str(path), meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8), **arrays)
+    return path
+
+
+def test_missing_file_and_directory(tmp_path):
+    assert "does not exist" in load_error(tmp_path / "nope.npz")
+    assert "directory" in load_error(tmp_path)
+
+
+@pytest.mark.parametrize("content", [b"unique_id,ds,y\na,1,2\n", b"", b"\x93NUMPY garbage", b"\x00" * 100],
+                         ids=["csv", "empty", "npy-magic", "zeros"])
+def test_not_a_zip(tmp_path, content):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    message = load_error(path)
+    assert "model file" in message
+    assert "pickle" not in message.lower()      # never advise unpickling an unknown file
+
+
+def test_a_plain_npy_file(tmp_path):
+    path = tmp_path / "model.npz"
+    with open(path, "wb") as fh:
+        np.save(fh, np.zeros(3))
+    assert "model file" in load_error(path)
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.5, 0.95, 0.999])
+def test_truncated_file(saved, fraction):
+    data = saved.read_bytes()
+    saved.write_bytes(data[:int(len(data) * fraction)])
+    load_error(saved)
+
+
+def test_corrupted_bytes(saved):
+    data = bytearray(saved.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)
+    saved.write_bytes(bytes(data))
+    load_error(saved)
+
+
+def test_npz_without_meta(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(str(path), weights=np.zeros(3))
+    assert "no metadata" in load_error(path)
+
+
+def test_npz_of_another_program(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    meta["format"] = "something-else"
+    assert "not an lstm-forecast model" in load_error(write_npz(tmp_path / "x.npz", arrays, meta))
+
+
+def test_wrong_format_version_names_both_versions(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    meta["format_version"] = 99
+    message = load_error(write_npz(tmp_path / "v99.npz", arrays, meta))
+    assert "99" in message and str(modelfile.FORMAT_VERSION) in message
+
+
+def test_array_with_the_wrong_shape(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    arrays["member1/lstm.0.Wh"] = np.zeros((3, 32), np.float32)
+    message = load_error(write_npz(tmp_path / "shape.npz", arrays, meta))
+    assert "member1/lstm.0.Wh" in message and "[3, 32]" in message and "[8, 32]" in message
+
+
+def test_array_with_the_wrong_dtype(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    arrays["member0/head.W"] = arrays["member0/head.W"].astype(np.float64)
+    assert "member0/head.W" in load_error(write_npz(tmp_path / "dtype.npz", arrays, meta))
+
+
+def test_missing_and_extra_arrays(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    fewer = {k: v for k, v in arrays.items() if k != "member1/head.b"}
+    load_error(write_npz(tmp_path / "fewer.npz", fewer, meta))
+    load_error(write_npz(tmp_path / "more.npz", dict(arrays, extra=np.zeros(2)), meta))
+
+
+def test_non_finite_weights(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    arrays["member0/head.b"] = np.full_like(arrays["member0/head.b"], np.nan)
+    assert "NaN" in load_error(write_npz(tmp_path / "nan.npz", arrays, meta))
+
+
+@pytest.mark.parametrize("break_meta", [
+    lambda m: m.pop("config"),
+    lambda m: m["config"].update(hidden_size=0),
+    lambda m: m["config"].update(bogus=1),
+    lambda m: m["config"].update(horizon=None),
+    lambda m: m.update(histories=[{"nope": 1}]),
+    lambda m: m.update(histories=[]),                          # an ensemble of 2 needs 2 histories
+    lambda m: m["scaler"].update(method="bogus"),
+    lambda m: m["scaler"].update(sigma=0.0),
+], ids=["no-config", "bad-value", "unknown-option", "unresolved", "bad-history", "histories-missing",
+        "bad-scaler", "zero-sigma"])
+def test_invalid_metadata(saved, tmp_path, break_meta):
+    arrays, meta = arrays_and_meta(saved)
+    break_meta(meta)
+    load_error(write_npz(tmp_path / "meta.npz", arrays, meta))
+
+
+def test_malformed_meta_bytes(saved, tmp_path):
+    arrays, _ = arrays_and_meta(saved)
+    path = tmp_path / "m.npz"
+    np.savez(str(path), meta=np.frombuffer(b"\xff{not json", dtype=np.uint8), **arrays)
+    assert "malformed" in load_error(path)
+
+
+class Boom:
+    """Unpickling this would run code; a model file must never get that far."""
+
+    def __reduce__(self):
+        return (os.system, ("echo unpickled > /dev/null",))
+
+
+@pytest.mark.parametrize("where", ["meta", "member0/head.b"])
+def test_object_arrays_are_refused_without_unpickling(saved, tmp_path, monkeypatch, where):
+    arrays, meta = arrays_and_meta(saved)
+    bad = np.empty(1, dtype=object)
+    bad[0] = Boom()
+    path = tmp_path / "pickled.npz"
+    if where == "meta":
+        np.savez(str(path), meta=bad, **arrays)
+    else:
+        write_npz(path, dict(arrays, **{where: bad}), meta)
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("the model file was unpickled")
+
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    load_error(path)
