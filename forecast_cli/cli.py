@@ -34,6 +34,7 @@ from .data import SeriesData, forecast_frame, load_series, write_frame
 from .errors import ExitCode, ForecastError
 from .evaluate import backtest, test_set_scores
 from .forecaster import Forecaster
+from .stopping import Aborted, GracefulStop
 
 
 class OneLineErrors(TyperGroup):
@@ -81,6 +82,9 @@ def handles_errors(command):
         except KeyboardInterrupt:
             render.error("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED)
+        except Aborted as exc:
+            render.error(f"aborted ({exc}); nothing was written")
+            raise typer.Exit(exc.exit_code)
 
     return wrapper
 
@@ -124,6 +128,7 @@ TRAINING_FLAGS = (
     ("horizon", ("--horizon", "-H"), MODEL), ("input_size", ("--input-size",), MODEL),
     ("season", ("--season",), MODEL), ("hidden_size", ("--hidden-size",), MODEL),
     ("num_layers", ("--num-layers",), MODEL), ("dropout", ("--dropout",), MODEL),
+    ("skip", ("--skip/--no-skip",), MODEL),
     ("season_features", ("--season-features/--no-season-features",), MODEL), ("scaling", ("--scaling",), MODEL),
     ("epochs", ("--epochs", "-e"), TRAINING), ("batch_size", ("--batch-size",), TRAINING),
     ("batches_per_epoch", ("--batches-per-epoch",), TRAINING), ("learning_rate", ("--learning-rate", "--lr"), TRAINING),
@@ -134,6 +139,9 @@ TRAINING_FLAGS = (
     ("id_col", ("--id-col",), DATA), ("time_col", ("--time-col",), DATA), ("target_col", ("--target-col",), DATA),
     ("missing", ("--missing",), DATA),
 )
+
+
+DATA_OPTIONS = ("id_col", "time_col", "target_col", "missing")
 
 
 def _kind(name: str) -> type:
@@ -177,6 +185,15 @@ def train(
     data: Annotated[str, typer.Argument(help="CSV file of one or many series, or - for standard input.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model file.")] = Path("model.npz"),
     config: ConfigFile = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(
+        "--checkpoint-every", min=1, show_default=False, rich_help_panel=TRAINING,
+        help="Write a checkpoint every N epochs (weights, optimiser and random state, history).")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(
+        "--checkpoint", show_default=False, rich_help_panel=TRAINING,
+        help="Where checkpoints go (default: the output with .ckpt.npz).")] = None,
+    resume: Annotated[Optional[Path], typer.Option(
+        "--resume", show_default=False, rich_help_panel=TRAINING,
+        help="Continue the training run saved in this checkpoint (same data; its options are used).")] = None,
     quiet: Quiet = False,
     flags: dict = None,
 ):
@@ -184,6 +201,8 @@ def train(
 
     Progress and the loss curve go to stderr. The model file holds everything needed to
     forecast, including the end of each training series, so `predict` can continue them.
+    Ctrl-C (or SIGTERM) stops after the current mini-batch and saves the best model so far
+    (exit 130, or 143); a second Ctrl-C aborts without writing anything.
 
     Examples:
 
@@ -192,19 +211,51 @@ def train(
       lstm-forecast train sales.csv --horizon 12 --epochs 50 -o sales.npz
 
       lstm-forecast train hourly.csv --config config.yaml --seed 7
+
+      lstm-forecast train big.csv --checkpoint-every 5    # then, after a crash: --resume model.ckpt.npz
     """
     _start(quiet)
     cfg = build_config(load_yaml(str(config)) if config else {}, flags)
+    ckpt = modelfile.load_checkpoint(str(resume)) if resume else None
+    if ckpt:
+        ignored = [k for k, v in flags.items() if v is not None and k not in DATA_OPTIONS]
+        if ignored:
+            render.warn(f"resuming with the checkpoint's options; ignoring {', '.join('--' + k.replace('_', '-') for k in ignored)}")
     series = load_series(data, cfg)
     started = time.perf_counter()
     forecaster = Forecaster(cfg)
-    with render.TrainingProgress() as progress:
-        forecaster.fit(series.values, series.ids, series.phase0(), series.freq, on_epoch=progress)
+    save_checkpoint = _checkpointer(checkpoint_every, checkpoint or output.with_suffix(".ckpt.npz"))
+    with render.TrainingProgress() as progress, GracefulStop(on_first=_say_stopping) as stop:
+        forecaster.fit(series.values, series.ids, series.phase0(), series.freq, on_epoch=progress,
+                       on_checkpoint=save_checkpoint, resume=ckpt, should_stop=stop.requested)
     elapsed = time.perf_counter() - started
+    if forecaster.interrupted and not forecaster.members:
+        render.error(f"interrupted before the first epoch ended; {output} was not written")
+        raise typer.Exit(stop.exit_code)
     modelfile.save(str(output), forecaster, series_info(series, forecaster))
+    if forecaster.interrupted:
+        epoch = forecaster.histories[-1].best_epoch
+        render.error(f"interrupted: saved the best model so far (epoch {epoch}) to {output}")
+        raise typer.Exit(stop.exit_code)
     if not quiet:
         render.show(render.loss_curve(forecaster.histories[0].to_dict()))
         render.show(render.training_summary(forecaster, len(series.ids), elapsed, str(output)))
+
+
+def _say_stopping(signum: int) -> None:
+    render.warn("stopping after this mini-batch to save the best model so far; press Ctrl-C again to abort")
+
+
+def _checkpointer(every: Optional[int], path: Path):
+    """A callback that writes a checkpoint after every `every`-th epoch and the last one."""
+    if not every:
+        return None
+
+    def save(ckpt) -> None:
+        if ckpt.loop.epoch % every == 0 or ckpt.loop.finished:
+            modelfile.save_checkpoint(str(path), ckpt)
+
+    return save
 
 
 def series_info(series: SeriesData, forecaster: Forecaster) -> dict:

@@ -41,6 +41,7 @@ class Config:
     hidden_size: int = _opt(64, "LSTM units per layer", low=1, high=4096)
     num_layers: int = _opt(1, "stacked LSTM layers", low=1, high=16)
     dropout: float = _opt(0.0, "dropout between stacked layers during training", low=0.0, high=0.95)
+    skip: bool = _opt(False, "the network learns the difference from the seasonal naive forecast (skip connection)")
     season_features: bool = _opt(True, "give the network the position within the season as extra inputs")
     scaling: str = _opt("mean", "scaling: divide each window by its mean |value|, standardise each window, or standardise globally",
                         choices=("mean", "standard", "global"))

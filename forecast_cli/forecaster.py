@@ -21,7 +21,7 @@ from . import network
 from .config import Config
 from .errors import ConfigError, DataError
 from .frequency import season_and_horizon
-from .train import History, TrainSettings, fit_network
+from .train import LoopState, TrainSettings, fit_network
 from .windows import Panel, Scaler, WindowMaker, window_pairs
 
 log = logging.getLogger("forecast_cli")
@@ -59,6 +59,19 @@ def auto_batches_per_epoch(n_windows: int, batch_size: int) -> int:
 
 
 @dataclass
+class Checkpoint:
+    """A training run caught between two epochs: with the same data, all it takes to resume."""
+
+    config: Config            # resolved options
+    scaler: Scaler
+    members: list             # best weights of the ensemble members already trained
+    histories: list           # their histories
+    member: int               # the member in training …
+    loop: LoopState           # … and its loop state
+    data_digest: str          # fingerprint of the training data (Panel.digest)
+
+
+@dataclass
 class Forecaster:
     """A trained (or to-be-trained) ensemble of LSTM networks and what it needs to forecast."""
 
@@ -69,25 +82,35 @@ class Forecaster:
     series_ids: list = field(default_factory=list)       # the training series …
     tails: list = field(default_factory=list)            # … their last input_size values
     tail_phase0: list = field(default_factory=list)      # … and their first value's clock position
+    interrupted: bool = False                            # fit stopped early on request
 
     @property
     def window_maker(self) -> WindowMaker:
         c = self.config
-        return WindowMaker(c.input_size, c.horizon, c.season, c.season_features, self.scaler, np.dtype(c.dtype).type)
+        return WindowMaker(c.input_size, c.horizon, c.season, c.season_features, self.scaler,
+                           np.dtype(c.dtype).type, skip=c.skip)
 
-    def fit(self, series, ids=None, phase0=None, freq: str | None = None, on_epoch=None) -> "Forecaster":
-        """Train on a list of 1-D arrays; `freq` (a pandas alias) fills the auto options."""
+    def fit(self, series, ids=None, phase0=None, freq: str | None = None, on_epoch=None,
+            on_checkpoint=None, resume: "Checkpoint | None" = None, should_stop=None) -> "Forecaster":
+        """Train on a list of 1-D arrays; `freq` (a pandas alias) fills the auto options.
+
+        on_checkpoint(Checkpoint) is called after every epoch; `resume` continues from one
+        (same data required; its options are used); when should_stop() turns true, training
+        ends after the current mini-batch with the best weights so far and
+        `self.interrupted` set (members that finished no epoch are dropped, so `members`
+        may be empty).
+        """
         ids = [str(i) for i in (ids if ids is not None else range(len(series)))]
         panel = Panel.from_series(series, phase0)
+        digest = panel.digest()
+        if resume is not None:
+            if resume.data_digest != digest:
+                raise DataError("the checkpoint was made on different data; resume with the data it was trained on")
+            self.config = resume.config
         c = self.config = resolve(self.config, panel.lengths, freq)
         usable = panel.lengths >= c.input_size + c.horizon
         self._report_skipped(ids, panel.lengths, usable, c.input_size + c.horizon)
-        train_pairs = window_pairs(panel.lengths, c.input_size, c.horizon, holdout=c.val_size)
-        if len(train_pairs) == 0:
-            need = c.input_size + c.horizon + c.val_size
-            raise DataError(f"no training windows: a series needs at least {need} points (input_size {c.input_size} "
-                            f"+ horizon {c.horizon} + val_size {c.val_size}); the longest has {panel.lengths.max()}. "
-                            "Try a smaller --input-size, --horizon or --val-size")
+        train_pairs = self._training_pairs(panel)
         self.scaler = Scaler.fit(c.scaling, panel.values)
         maker = self.window_maker
         val = self._validation_set(panel, maker) if c.val_size else None
@@ -100,15 +123,36 @@ class Forecaster:
             pick = rng.integers(0, len(train_pairs), size=min(c.batch_size, len(train_pairs)))
             return maker.batch(panel, train_pairs[pick])
 
-        self.members, self.histories = [], []
-        for k in range(c.ensemble):
+        self.members, self.histories = (list(resume.members), list(resume.histories)) if resume else ([], [])
+        self.interrupted = False
+        for k in range(len(self.members), c.ensemble):
             rng = np.random.default_rng([c.seed, k])
             params = network.init_params(shape, rng, np.dtype(c.dtype))
-            params, history = fit_network(params, draw_batch, val, settings, rng, on_epoch, k, c.ensemble)
-            self.members.append(params)
-            self.histories.append(history)
+            report = (lambda loop, k=k: on_checkpoint(Checkpoint(c, self.scaler, list(self.members),
+                                                                 list(self.histories), k, loop, digest))
+                      ) if on_checkpoint else None
+            loop = fit_network(params, draw_batch, val, settings, rng, on_epoch, k, c.ensemble,
+                               state=resume.loop if resume and k == resume.member else None,
+                               on_state=report, should_stop=should_stop)
+            if loop.epoch > 0:  # a member stopped before its first epoch ended has learnt nothing
+                self.members.append(loop.best_params)
+                self.histories.append(loop.history)
+            if not loop.finished:
+                self.interrupted = True
+                self.config = c.replace(ensemble=max(len(self.members), 1))
+                break
         self._remember_tails(panel, ids, usable)
         return self
+
+    def _training_pairs(self, panel: Panel) -> np.ndarray:
+        c = self.config
+        pairs = window_pairs(panel.lengths, c.input_size, c.horizon, holdout=c.val_size)
+        if len(pairs) == 0:
+            need = c.input_size + c.horizon + c.val_size
+            raise DataError(f"no training windows: a series needs at least {need} points (input_size {c.input_size} "
+                            f"+ horizon {c.horizon} + val_size {c.val_size}); the longest has {panel.lengths.max()}. "
+                            "Try a smaller --input-size, --horizon or --val-size")
+        return pairs
 
     def _validation_set(self, panel: Panel, maker: WindowMaker):
         """Windows whose targets fall in each series' last val_size steps (at most 10,000)."""
@@ -155,7 +199,7 @@ class Forecaster:
         for start in range(0, len(panel), PREDICT_CHUNK):
             rows = np.arange(start, min(start + PREDICT_CHUNK, len(panel)))
             pairs = np.stack([rows, np.full(len(rows), n)], axis=1)
-            x, shift, scale = self.window_maker.inputs(panel, pairs)
-            each = [network.predict(params, x) for params in self.members]
-            out[rows] = np.median(np.stack(each), axis=0) * scale + shift
+            x, unscale = self.window_maker.inputs(panel, pairs)
+            each = [unscale.to_data(network.predict(params, x)) for params in self.members]
+            out[rows] = np.median(np.stack(each), axis=0)
         return out

@@ -75,20 +75,52 @@ class TrainSettings:
     dropout: float
 
 
+@dataclass
+class LoopState:
+    """Everything the loop needs to continue exactly where it left off after an epoch:
+    resuming from it gives the same weights, array for array, as never having stopped."""
+
+    params: dict
+    optimizer: dict                    # the optimiser's state arrays
+    rng: dict                          # the generator's bit_generator.state
+    epoch: int = 0                     # epochs completed
+    best_params: Optional[dict] = None
+    best_loss: float = float("inf")
+    waited: int = 0                    # epochs since the best one
+    history: History = field(default_factory=History)
+    finished: bool = False             # early-stopped or ran all epochs
+
+
+def _diverged(epoch: int, what: str, value: float, s: TrainSettings) -> TrainingError:
+    return TrainingError(f"training diverged in epoch {epoch + 1}: the {what} became {value}; "
+                         f"try a lower --learning-rate (now {s.learning_rate:g})")
+
+
 def fit_network(params, draw_batch: Callable, val: Optional[tuple], s: TrainSettings,
                 rng: np.random.Generator, on_epoch: Callable[[EpochReport], None] | None = None,
-                member: int = 0, members: int = 1):
-    """Train `params` in place; return (best params, History).
+                member: int = 0, members: int = 1, state: LoopState | None = None,
+                on_state: Callable[[LoopState], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> LoopState:
+    """Train `params` in place; return the final LoopState (best weights in `best_params`).
 
     draw_batch(rng) → (x, y) gives one training mini-batch.  `val` = (x, y) is the held-out
     set for early stopping; the weights of the epoch with the lowest validation loss are
-    kept.  Without it, the last epoch's weights are kept.
+    kept (without it, the lowest training loss).  `state` resumes an earlier run;
+    `on_state` sees the state after every epoch (for checkpoints); when `should_stop()`
+    turns true the loop returns after the current mini-batch, unfinished, keeping the best
+    weights so far.  A NaN or infinite loss raises TrainingError: no diverged weights leave.
     """
     opt = OPTIMIZERS[s.optimizer](params, weight_decay=s.weight_decay)
-    history = History()
-    best_loss, best_params, waited = np.inf, copy.deepcopy(params), 0
-    for epoch in range(s.epochs):
-        started = time.perf_counter()
+    if state is None:
+        state = LoopState(params, opt.state, rng.bit_generator.state, best_params=copy.deepcopy(params))
+    else:
+        params.update(state.params)
+        opt.state = state.optimizer
+        rng.bit_generator.state = state.rng
+    state.params, state.optimizer = params, opt.state
+    history = state.history
+    while state.epoch < s.epochs and not state.finished:
+        epoch, started = state.epoch, time.perf_counter()
         lr = learning_rate(s.lr_schedule, s.learning_rate, epoch, s.epochs)
         losses = []
         for _ in range(s.batches_per_epoch):
@@ -96,28 +128,32 @@ def fit_network(params, draw_batch: Callable, val: Optional[tuple], s: TrainSett
             pred, cache = network.forward(params, x, s.dropout, rng)
             loss, dpred = loss_and_grad(pred, y, s.loss)
             if not np.isfinite(loss):
-                raise TrainingError(f"training diverged in epoch {epoch + 1}: the loss became {loss}; "
-                                    f"try a lower --learning-rate (now {s.learning_rate:g})")
+                raise _diverged(epoch, "loss", loss, s)
             grads = network.backward(params, cache, dpred.astype(pred.dtype))
             clip_by_global_norm(grads, s.clip_norm)
             opt.update(params, grads, lr)
             losses.append(loss)
+            if should_stop and should_stop():
+                return state
         val_loss = loss_and_grad(network.predict(params, val[0]), val[1], s.loss)[0] if val else None
         score = val_loss if val else float(np.mean(losses))
         if not np.isfinite(score):
-            raise TrainingError(f"training diverged in epoch {epoch + 1}: the validation loss became {score}; "
-                                f"try a lower --learning-rate (now {s.learning_rate:g})")
-        if score < best_loss:
-            best_loss, best_params, waited, history.best_epoch = score, copy.deepcopy(params), 0, epoch + 1
+            raise _diverged(epoch, "validation loss" if val else "loss", score, s)
+        if score < state.best_loss:
+            state.best_loss, state.best_params, state.waited = score, copy.deepcopy(params), 0
+            history.best_epoch = epoch + 1
         else:
-            waited += 1
+            state.waited += 1
         history.train_loss.append(float(np.mean(losses)))
         history.val_loss.append(val_loss)
         history.lr.append(lr)
+        state.epoch, state.rng = epoch + 1, rng.bit_generator.state
+        if val and state.waited >= s.patience:
+            history.stopped_early = True
+        state.finished = history.stopped_early or state.epoch >= s.epochs
         if on_epoch:
             on_epoch(EpochReport(member, members, epoch + 1, s.epochs, history.train_loss[-1], val_loss, lr,
                                  time.perf_counter() - started, history.best_epoch))
-        if val and waited >= s.patience:
-            history.stopped_early = True
-            break
-    return best_params, history
+        if on_state:
+            on_state(state)
+    return state

@@ -12,10 +12,13 @@ Scaling is per window and uses only the window's input, never its future:
     global:   x̃ = (x − μ) / σ,   μ, σ of all training values (kept in the model file)
 
 Targets are scaled with their input's statistics and forecasts are mapped back with them.
+With `skip`, the network learns the difference from the seasonal naive forecast (the input's
+last season repeated), so a network that outputs zeros already forecasts seasonal naive.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +43,13 @@ class Panel:
         values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series]) if len(series) else np.zeros(0)
         phase0 = np.zeros(len(series), dtype=np.int64) if phase0 is None else np.asarray(phase0, dtype=np.int64)
         return cls(values, offsets, phase0)
+
+    def digest(self) -> str:
+        """A fingerprint of the values, their split into series and their clock positions."""
+        h = hashlib.sha256()
+        for a in (self.values, self.offsets, self.phase0):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()
 
     @property
     def lengths(self) -> np.ndarray:
@@ -132,6 +142,33 @@ def phase_at(panel: Panel, pairs: np.ndarray) -> np.ndarray:
     return panel.phase0[pairs[:, 0]] + pairs[:, 1]
 
 
+def seasonal_naive_part(inputs: np.ndarray, season: int, horizon: int) -> np.ndarray:
+    """The last season of each input window repeated over the horizon, (B, horizon):
+    base[:, k] = x[:, T − m + (k mod m)], with m = min(season, T)."""
+    m = min(max(season, 1), inputs.shape[1])
+    return inputs[:, inputs.shape[1] - m + np.arange(horizon) % m]
+
+
+@dataclass
+class Unscale:
+    """How one batch's network outputs map back to data units:
+
+        forecast = (ŷ + base) · scale + shift
+
+    where base is the scaled seasonal naive forecast when the network learns the difference
+    from it (skip connection), else 0."""
+
+    shift: np.ndarray   # (B, 1)
+    scale: np.ndarray   # (B, 1)
+    base: np.ndarray    # (B, horizon), already scaled, or a scalar 0
+
+    def to_data(self, net_out: np.ndarray) -> np.ndarray:
+        return (net_out + self.base) * self.scale + self.shift
+
+    def to_net(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.shift) / self.scale - self.base
+
+
 @dataclass(frozen=True)
 class WindowMaker:
     """Turns (series, cut) pairs into network-ready arrays with one fixed set of settings."""
@@ -142,20 +179,22 @@ class WindowMaker:
     season_features: bool
     scaler: Scaler
     dtype: type = np.float32
+    skip: bool = False
 
     @property
     def n_features(self) -> int:
         return n_features(self.season, self.season_features)
 
     def inputs(self, panel: Panel, pairs: np.ndarray):
-        """(x, shift, scale): network input (T, B, F) and the statistics to undo the scaling."""
+        """(x, unscale): network input (T, B, F) and how to map its outputs to data units."""
         raw = gather_inputs(panel, pairs, self.input_size)
         shift, scale = self.scaler.stats(raw)
         x = network_inputs(raw, shift, scale, phase_at(panel, pairs), self.season, self.season_features, self.dtype)
-        return x, shift, scale
+        base = ((seasonal_naive_part(raw, self.season, self.horizon) - shift) / scale) if self.skip else 0.0
+        return x, Unscale(shift, scale, base)
 
     def batch(self, panel: Panel, pairs: np.ndarray):
-        """(x, y): network input and the scaled targets (B, horizon)."""
-        x, shift, scale = self.inputs(panel, pairs)
-        y = (gather_targets(panel, pairs, self.horizon) - shift) / scale
+        """(x, y): network input and the targets as the network should output them (B, horizon)."""
+        x, unscale = self.inputs(panel, pairs)
+        y = unscale.to_net(gather_targets(panel, pairs, self.horizon))
         return x, y.astype(self.dtype)

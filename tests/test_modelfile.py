@@ -67,18 +67,19 @@ def test_save_replaces_an_existing_file(saved, fitted):
     assert sorted(os.listdir(saved.parent)) == ["model.npz"]
 
 
-def failing_savez(error):
-    """A stand-in for np.savez that writes part of a file, then fails."""
-    def savez(file, **arrays):
-        file.write(b"PK\x03\x04 half a model")
+def failing_write(error):
+    """A stand-in for modelfile.write_npz that writes part of a file, then fails."""
+    def write(path, arrays):
+        with open(path, "wb") as fh:
+            fh.write(b"PK\x03\x04 half a model")
         raise error
-    return savez
+    return write
 
 
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), RuntimeError("killed")])
 def test_failed_save_leaves_the_old_file_intact(saved, fitted, monkeypatch, error):
     before = saved.read_bytes()
-    monkeypatch.setattr(np, "savez", failing_savez(error))
+    monkeypatch.setattr(modelfile, "write_npz", failing_write(error))
     with pytest.raises(ModelFileError if isinstance(error, OSError) else RuntimeError) as exc:
         modelfile.save(str(saved), fitted)
     if isinstance(error, OSError):
@@ -88,7 +89,7 @@ def test_failed_save_leaves_the_old_file_intact(saved, fitted, monkeypatch, erro
 
 
 def test_failed_first_save_leaves_nothing(tmp_path, fitted, monkeypatch):
-    monkeypatch.setattr(np, "savez", failing_savez(OSError(5, "Input/output error")))
+    monkeypatch.setattr(modelfile, "write_npz", failing_write(OSError(5, "Input/output error")))
     with pytest.raises(ModelFileError):
         modelfile.save(str(tmp_path / "new.npz"), fitted)
     assert os.listdir(tmp_path) == []
@@ -252,3 +253,11 @@ def test_object_arrays_are_refused_without_unpickling(saved, tmp_path, monkeypat
     monkeypatch.setattr(pickle, "load", no_unpickling)
     monkeypatch.setattr(pickle, "loads", no_unpickling)
     load_error(path)
+
+
+def test_same_model_gives_byte_identical_files(tmp_path, fitted):
+    """No timestamps inside: the same weights and metadata give the same bytes."""
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    modelfile.save(str(first), fitted, {"freq": "MS"})
+    modelfile.save(str(second), fitted, {"freq": "MS"})
+    assert first.read_bytes() == second.read_bytes()

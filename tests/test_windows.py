@@ -95,8 +95,10 @@ def test_scaling_uses_only_the_input_window(method):
     scaler = Scaler.fit(method, base)                         # global: one fixed set of statistics
     maker = WindowMaker(24, 8, 12, True, scaler, np.float64)
     pair = np.array([[0, 24]])
-    x1, shift1, scale1 = maker.inputs(Panel.from_series([base]), pair)
-    x2, shift2, scale2 = maker.inputs(Panel.from_series([changed]), pair)
+    x1, u1 = maker.inputs(Panel.from_series([base]), pair)
+    shift1, scale1 = u1.shift, u1.scale
+    x2, u2 = maker.inputs(Panel.from_series([changed]), pair)
+    shift2, scale2 = u2.shift, u2.scale
     np.testing.assert_array_equal(x1, x2)
     np.testing.assert_array_equal(shift1, shift2)
     np.testing.assert_array_equal(scale1, scale2)
@@ -136,7 +138,7 @@ def test_same_season_position_gives_same_clock():
     """Windows a whole number of seasons apart (any series, any phase0) read the same clock."""
     panel = Panel.from_series([np.zeros(60), np.zeros(60)], phase0=[0, 7])
     maker = WindowMaker(6, 3, 12, True, Scaler("mean"), np.float64)
-    x, _, _ = maker.inputs(panel, np.array([[0, 13], [0, 25], [1, 6], [0, 14]]))
+    x, _ = maker.inputs(panel, np.array([[0, 13], [0, 25], [1, 6], [0, 14]]))
     np.testing.assert_allclose(x[:, 0, 1:], x[:, 1, 1:], atol=1e-12)
     np.testing.assert_allclose(x[:, 0, 1:], x[:, 2, 1:], atol=1e-12)     # 13 ≡ 7 + 6 (mod 12)
     assert not np.allclose(x[:, 0, 1:], x[:, 3, 1:])
@@ -168,3 +170,16 @@ def test_clock_of_an_april_start_and_an_hourly_start(tmp_path):
     hourly = tmp_path / "h.csv"
     hourly.write_text("ds,y\n" + "".join(f"2021-03-01 {h:02d}:00:00,{h}\n" for h in range(5, 20)))
     assert load_series(str(hourly), Config()).phase0()[0] % 24 == 5           # 05:00
+
+
+def test_skip_connection_makes_a_zero_output_the_seasonal_naive_forecast():
+    """With skip, targets are relative to the last season repeated; a network output of 0
+    maps back to exactly the seasonal naive forecast, in data units."""
+    series = np.arange(1.0, 31.0) ** 1.5
+    panel = Panel.from_series([series])
+    maker = WindowMaker(12, 7, 5, True, Scaler("mean"), np.float64, skip=True)
+    x, unscale = maker.inputs(panel, np.array([[0, 20]]))
+    expected = np.resize(series[15:20], 7)
+    np.testing.assert_allclose(unscale.to_data(np.zeros((1, 7))), expected[None, :])
+    _, y = maker.batch(panel, np.array([[0, 20]]))
+    np.testing.assert_allclose(unscale.to_data(y), series[None, 20:27])
