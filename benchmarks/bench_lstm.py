@@ -23,8 +23,14 @@ ours/torch (below 1: ours is faster) against torch's defaults and against torch 
 `torch.set_flush_denormal(True)`; GFLOP/s counts the matrix products of full BPTT
 (2·m·n·k each) and is set against the machine's measured float32 matrix-multiply peak.
 "threads" is the budget given to each side: torch.set_num_threads(n), and for ours
-threadpoolctl's limit on the BLAS pool.  Ours stops BPTT early once the carried gradient is
-below float32 rounding (lstm_backward); the "bptt" column shows the steps it actually ran.
+threadpoolctl's limit on the BLAS pool (ours runs its step loops on one BLAS thread whatever
+the budget: see forecast_cli/lstm.py).  Ours stops BPTT early once the carried gradient is
+below float32 rounding (lstm_backward); the "bptt" column shows the steps it actually ran, per
+layer, in the last training step of the config.
+
+OPENBLAS_CORETYPE pins NumPy's OpenBLAS to an older kernel; to measure the one the CPU has,
+run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_lstm.py` (the
+header says which kernel ran).
 """
 
 from __future__ import annotations
@@ -99,7 +105,7 @@ class Ours:
         """One step of train.fit_network's loop."""
         pred, cache = self.network.forward(self.params, self.x, 0.0, None)
         loss, dpred = self.loss_and_grad(pred, self.y, "mae")
-        grads = self.network.backward(self.params, cache, dpred.astype(pred.dtype))
+        grads = self.network.backward(self.params, cache, dpred)
         self.clip(grads, CLIP)
         self.opt.update(self.params, grads, LR)
 
@@ -150,27 +156,25 @@ def copy_into_torch(params, lstm, head):
 
 def same_work_error(config) -> float:
     """Largest relative error, over the loss and every parameter's gradient, ours vs torch."""
-    import torch
-
     from forecast_cli import network
     from forecast_cli.train import loss_and_grad
     ours, theirs = Ours(config, 1), Torch(config, 1)
     ours.limit.restore_original_limits()
     pred, cache = network.forward(ours.params, ours.x)
     loss, dpred = loss_and_grad(pred, ours.y, "mae")
-    grads = network.backward(ours.params, cache, dpred.astype(np.float32))
+    grads = network.backward(ours.params, cache, dpred)
     t_loss = theirs.loss()
     t_loss.backward()
+    t_loss = t_loss.item()
     want = {"head.W": theirs.head.weight.grad.T, "head.b": theirs.head.bias.grad}
     for k in range(config[4]):
         want[f"lstm.{k}.Wx"] = getattr(theirs.lstm, f"weight_ih_l{k}").grad.T
         want[f"lstm.{k}.Wh"] = getattr(theirs.lstm, f"weight_hh_l{k}").grad.T
         want[f"lstm.{k}.b"] = getattr(theirs.lstm, f"bias_ih_l{k}").grad
-    errors = [abs(loss - float(t_loss)) / abs(float(t_loss))]
+    errors = [abs(loss - t_loss) / abs(t_loss)]
     for name, g in want.items():
         g = g.numpy()
         errors.append(float(np.linalg.norm(grads[name] - g) / max(np.linalg.norm(g), 1e-30)))
-    del torch
     return max(errors)
 
 
@@ -197,7 +201,7 @@ def worker(side: str) -> None:
                 run()
                 n += 1
                 elapsed = time.perf_counter() - started
-                if elapsed >= cmd["min_time"]:
+                if elapsed >= cmd["min_time"] and n >= cmd.get("min_runs", 1):
                     break
             if side == "torch":
                 torch.set_flush_denormal(False)
@@ -230,8 +234,8 @@ def bptt_stop(model: Ours) -> list:
     return stops[::-1]
 
 
-def peak_gflops(side: str, threads: int, n: int = 1536) -> float:
-    """Best of several float32 n×n×n matrix products, in GFLOP/s."""
+def peak_gflops(side: str, threads: int, n: int = 1024) -> float:
+    """Best of many float32 n×n×n matrix products, in GFLOP/s (the best, as the machine is shared)."""
     a = np.random.default_rng(0).normal(size=(n, n)).astype(np.float32)
     if side == "torch":
         import torch
@@ -242,7 +246,7 @@ def peak_gflops(side: str, threads: int, n: int = 1536) -> float:
         from threadpoolctl import threadpool_limits
         limit = threadpool_limits(limits=threads, user_api="blas")
         mm = lambda: np.dot(a, a)         # noqa: E731
-    best = min(timed(mm) for _ in range(7))
+    best = min(timed(mm) for _ in range(40))
     if side != "torch":
         limit.restore_original_limits()
     return 2.0 * n ** 3 / best / 1e9
@@ -293,8 +297,8 @@ def measure(ours: Worker, torch: Worker, config, threads, repeats, min_time) -> 
     runs = [(ours, False), (torch, False), (torch, True)]
     out = {}
     for what in ("train", "infer"):
-        for side, ftz in runs:                               # warm up: caches, thread pools, allocator
-            side.ask(op="run", what=what, ftz=ftz, min_time=0.0)
+        for side, ftz in runs:          # warm up: caches, thread pools, the allocator's thresholds
+            side.ask(op="run", what=what, ftz=ftz, min_time=4 * min_time, min_runs=3)
         samples = [[] for _ in runs]
         for _ in range(repeats):
             for k, (side, ftz) in enumerate(runs):

@@ -3,11 +3,14 @@
     python benchmarks/m4.py                       # defaults (horizon 48, season 24: the task)
     python benchmarks/m4.py --set hidden_size=128 --set ensemble=3   # an experiment
     python benchmarks/m4.py --baselines-only      # just check the metric code (seconds)
+    python benchmarks/m4.py --level 95 --level 80 # also prediction intervals: coverage, MSIS, ACD
 
 Reads ../shared/data/m4 (or --data DIR): Hourly-train.csv (id, then values; rows of different
 lengths) and Hourly-test.csv (the 48 values that follow).  Prints sMAPE / MASE / OWA of the
 LSTM beside our baselines and the published scores in that folder's README, and the wall time.
 The baselines must reproduce the published Naive2 and seasonal-naive rows to within 0.01.
+With --level, the LSTM's conformal intervals and seasonal naive's textbook ones are scored too
+(coverage, MSIS, ACD = |coverage − level|), beside the published 95 % MSIS.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from forecast_cli import metrics  # noqa: E402
+from forecast_cli import intervals, metrics  # noqa: E402
 from forecast_cli.baselines import BASELINES  # noqa: E402
 from forecast_cli.config import build_config  # noqa: E402
 from forecast_cli.forecaster import Forecaster  # noqa: E402
@@ -42,6 +45,8 @@ PUBLISHED = {  # sMAPE, MASE, OWA — from the competition's results (shared/dat
     "Smyl, ES-RNN (winner)": (9.328, 0.893, 0.440),
     "Doornik et al. (best Hourly)": (8.913, 0.801, 0.410),
 }
+PUBLISHED_MSIS95 = {"Naive": 71.245, "ETS": 17.487, "ARIMA": 7.538, "Smyl, ES-RNN (winner)": 7.928,
+                    "Doornik et al. (best Hourly)": 6.139}
 
 
 def read_wide(path: str) -> tuple[list, list]:
@@ -53,6 +58,19 @@ def read_wide(path: str) -> tuple[list, list]:
 def score(Y, F, X) -> tuple[float, float]:
     s = metrics.point_scores(Y, F, X, SEASON)
     return float(s["sMAPE"].mean()), float(s["MASE"].mean())
+
+
+def interval_rows(Y, X, F, bounds: dict, levels) -> list:
+    """(method, level, coverage, MSIS, ACD) for the LSTM's intervals and seasonal naive's."""
+    rows = []
+    for level in levels:
+        each = [intervals.seasonal_naive_interval(x, HORIZON, SEASON, level) for x in X]
+        for name, (lo, hi) in (("LSTM (lstm-forecast)", bounds[level]),
+                               ("seasonal naive (ours)", (np.array([b[0] for b in each]), np.array([b[1] for b in each])))):
+            s = metrics.interval_scores(Y, lo, hi, X, SEASON, level)
+            cov = float(s[f"coverage-{level}"].mean())
+            rows.append((name, level, cov, float(s[f"MSIS-{level}"].mean()), metrics.acd(cov, level)))
+    return rows
 
 
 def parse_sets(pairs) -> dict:
@@ -69,6 +87,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config option")
     ap.add_argument("--series", type=int, default=0, help="use only the first N series (quick checks)")
     ap.add_argument("--baselines-only", action="store_true")
+    ap.add_argument("--level", type=int, action="append", default=[], help="also score prediction intervals at this level (percent)")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
@@ -90,12 +109,13 @@ def main() -> None:
         table.append((label, s, m, metrics.owa(s, m, *n2), PUBLISHED[pub]))
 
     config = build_config(None, {"horizon": HORIZON, "season": SEASON, **parse_sets(args.set)})
-    lstm = None
+    lstm, interval_table = None, []
     if not args.baselines_only:
         started = time.perf_counter()
         forecaster = Forecaster(config).fit(X, freq=None)
-        F = forecaster.predict(X)
+        F, bounds = intervals.predict(forecaster, args.level, X) if args.level else (forecaster.predict(X), {})
         wall = time.perf_counter() - started
+        interval_table = interval_rows(Y, X, F, bounds, sorted(set(args.level)))
         s, m = score(Y, F, X)
         lstm = {"sMAPE": s, "MASE": m, "OWA": metrics.owa(s, m, *n2), "seconds": wall,
                 "epochs": [len(h.train_loss) for h in forecaster.histories], "config": forecaster.config.to_dict()}
@@ -112,11 +132,18 @@ def main() -> None:
         print(f"wall time (train + predict): {lstm['seconds']:.1f} s; epochs run: {lstm['epochs']}")
         print("config: " + " ".join(f"{k}={v}" for k, v in lstm["config"].items()
                                     if k not in ("id_col", "time_col", "target_col", "missing")))
+    if interval_table:
+        print(f"{'prediction intervals':<42}{'level':>6}{'coverage':>10}{'MSIS':>9}{'ACD':>8}")
+        for label, level, cov, msis, acd in interval_table:
+            print(f"{label:<42}{level:>6}{cov:>10.4f}{msis:>9.3f}{acd:>8.4f}")
+        for label, msis in PUBLISHED_MSIS95.items():
+            print(f"{label + ' (published)':<42}{95:>6}{'':>10}{msis:>9.3f}")
     ok = all(abs(s - pub[0]) < 0.01 and abs(m - pub[1]) < 0.01 for label, s, m, o, pub in table[1:3])
     print("baselines reproduce the published seasonal-naive and Naive2 rows: " + ("yes" if ok else "NO"))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"baselines": results, "lstm": lstm}, fh, indent=2)
+            json.dump({"baselines": results, "lstm": lstm, "intervals": [
+                dict(zip(("method", "level", "coverage", "MSIS", "ACD"), row)) for row in interval_table]}, fh, indent=2)
 
 
 if __name__ == "__main__":

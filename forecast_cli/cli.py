@@ -17,7 +17,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -28,11 +28,11 @@ try:  # typer ≥ 0.20 ships its own copy of click; older versions use click its
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click import exceptions as click_errors
 
-from . import __version__, modelfile, render
+from . import __version__, intervals, modelfile, render
 from .config import FIELDS, build_config, help_text, load_yaml
 from .data import SeriesData, forecast_frame, load_series, write_frame
 from .errors import ExitCode, ForecastError
-from .evaluate import backtest, test_set_scores
+from .evaluate import CONTEXT, LSTM, backtest, test_set_scores
 from .forecaster import Forecaster
 from .stopping import Aborted, GracefulStop
 
@@ -123,19 +123,30 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on std
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML file of options (see config.example.yaml); flags win over it.",
                                                    show_default=False, rich_help_panel=TRAINING)]
 
+INTERVALS, CHARTS = "Prediction intervals", "Charts"
+Levels = Annotated[Optional[List[int]], typer.Option(
+    "--level", "-l", min=1, max=99, show_default=False, rich_help_panel=INTERVALS,
+    help="Prediction interval at this level in percent (repeat for several), calibrated on the model's "
+         "validation windows; see docs/intervals.md.")]
+Plot = Annotated[bool, typer.Option("--plot", rich_help_panel=CHARTS, help="Draw a chart per series on stderr (stdout stays data).")]
+PlotSeries = Annotated[Optional[int], typer.Option("--plot-series", min=1, show_default=False, rich_help_panel=CHARTS,
+                                                   help="Chart only the first N series (default: all; at most 100 in an image).")]
+PlotFile = Annotated[Optional[Path], typer.Option("--plot-file", show_default=False, rich_help_panel=CHARTS,
+                                                  help="Also write the charts to an image: .png, .svg or .pdf (needs matplotlib: pip install 'lstm-forecast[plot]').")]
+
 # (config field, flags, panel) of every option that shapes training, shared by train and evaluate
 TRAINING_FLAGS = (
     ("horizon", ("--horizon", "-H"), MODEL), ("input_size", ("--input-size",), MODEL),
     ("season", ("--season",), MODEL), ("hidden_size", ("--hidden-size",), MODEL),
     ("num_layers", ("--num-layers",), MODEL), ("dropout", ("--dropout",), MODEL),
-    ("skip", ("--skip/--no-skip",), MODEL),
+    ("patch", ("--patch",), MODEL), ("skip", ("--skip/--no-skip",), MODEL),
     ("season_features", ("--season-features/--no-season-features",), MODEL), ("scaling", ("--scaling",), MODEL),
     ("epochs", ("--epochs", "-e"), TRAINING), ("batch_size", ("--batch-size",), TRAINING),
     ("batches_per_epoch", ("--batches-per-epoch",), TRAINING), ("learning_rate", ("--learning-rate", "--lr"), TRAINING),
     ("optimizer", ("--optimizer",), TRAINING), ("lr_schedule", ("--lr-schedule",), TRAINING),
     ("weight_decay", ("--weight-decay",), TRAINING), ("clip_norm", ("--clip-norm",), TRAINING),
     ("loss", ("--loss",), TRAINING), ("val_size", ("--val-size",), TRAINING), ("patience", ("--patience",), TRAINING),
-    ("ensemble", ("--ensemble",), TRAINING), ("seed", ("--seed",), TRAINING), ("dtype", ("--dtype",), TRAINING),
+    ("ensemble", ("--ensemble",), TRAINING), ("workers", ("--workers",), TRAINING), ("seed", ("--seed",), TRAINING), ("dtype", ("--dtype",), TRAINING),
     ("id_col", ("--id-col",), DATA), ("time_col", ("--time-col",), DATA), ("target_col", ("--target-col",), DATA),
     ("missing", ("--missing",), DATA),
 )
@@ -218,12 +229,12 @@ def train(
     cfg = build_config(load_yaml(str(config)) if config else {}, flags)
     ckpt = modelfile.load_checkpoint(str(resume)) if resume else None
     if ckpt:
-        ignored = [k for k, v in flags.items() if v is not None and k not in DATA_OPTIONS]
+        ignored = [k for k, v in flags.items() if v is not None and k not in DATA_OPTIONS + ("workers",)]
         if ignored:
             render.warn(f"resuming with the checkpoint's options; ignoring {', '.join('--' + k.replace('_', '-') for k in ignored)}")
     series = load_series(data, cfg)
     started = time.perf_counter()
-    forecaster = Forecaster(cfg)
+    forecaster = Forecaster(cfg)  # resuming, it takes the checkpoint's options (but for workers)
     save_checkpoint = _checkpointer(checkpoint_every, checkpoint or output.with_suffix(".ckpt.npz"))
     with render.TrainingProgress() as progress, GracefulStop(on_first=_say_stopping) as stop:
         forecaster.fit(series.values, series.ids, series.phase0(), series.freq, on_epoch=progress,
@@ -302,11 +313,13 @@ def predict(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", show_default=False,
                                                    help="Write the forecasts to this file (atomically) instead of stdout.")] = None,
     id_col: IdCol = None, time_col: TimeCol = None, target_col: TargetCol = None, missing: Missing = None,
+    level: Levels = None, plot: Plot = False, plot_series: PlotSeries = None, plot_file: PlotFile = None,
     quiet: Quiet = False,
 ):
     """Forecast the next `horizon` steps of each series.
 
-    Output columns: unique_id, ds (the future timestamps), forecast.
+    Output columns: unique_id, ds (the future timestamps), forecast, and with --level L
+    forecast-lo-L and forecast-hi-L: the central L% prediction interval.
 
     Examples:
 
@@ -314,22 +327,61 @@ def predict(
 
       lstm-forecast predict -m model.npz new.csv > forecast.csv
 
+      lstm-forecast predict --level 80 --level 95 --plot     # intervals, and charts on stderr
+
       cat new.csv | lstm-forecast predict -m model.npz - | head
     """
     _start(quiet)
+    if plot_file:
+        render.require_matplotlib(plot_file)
+    levels = sorted(set(level or []))
     forecaster, info = modelfile.load(str(model))
     if data is None:
         ids, last_times, freqs = forecaster.series_ids, info.get("last_times", []), info.get("freqs", [])
-        forecasts = forecaster.predict()
+        values, phase0 = None, None
         kind, step = info.get("time_kind", "integer"), info.get("step", 1)
     else:
         series = _read_for_model(data, forecaster, info, dict(id_col=id_col, time_col=time_col,
                                                                 target_col=target_col, missing=missing), str(model))
-        forecasts = forecaster.predict(series.values, series.phase0())
+        values, phase0 = series.values, series.phase0()
         ids, freqs, kind, step = series.ids, series.freqs, series.time_kind, series.step
         last_times = series.info()["last_times"]
-    frame = forecast_frame(ids, last_times, freqs, kind, step, forecasts)
+    forecasts, bounds = _forecast(forecaster, levels, values, phase0)
+    extra = {f"forecast-{side}-{lv}": b for lv in levels for side, b in zip(("lo", "hi"), bounds[lv])}
+    frame = forecast_frame(ids, last_times, freqs, kind, step, forecasts, extra)
     _emit(frame, _output_format(fmt, output), output, title=f"forecast ({forecaster.config.horizon} steps)")
+    if plot or plot_file:
+        history = forecaster.tails if values is None else values
+        charts = [render.forecast_chart(ids[k], history[k][-CONTEXT * forecaster.config.horizon:], forecasts[k],
+                                        {lv: (lo[k], hi[k]) for lv, (lo, hi) in bounds.items()}, last_times[k] if last_times else "the end")
+                  for k in range(min(plot_series or len(ids), len(ids)))]
+        _draw(charts, plot, plot_file)
+
+
+def _forecast(forecaster: Forecaster, levels: list, values, phase0):
+    """(forecasts, {level: (lo, hi)}), warning where the calibration is too small for a level."""
+    if not levels:
+        return forecaster.predict(values, phase0), {}
+    forecasts, bounds = intervals.predict(forecaster, levels, values, phase0)
+    for lv in levels:
+        if not forecaster.calibration.supports(lv):
+            render.warn(f"the {lv}% interval rests on only {forecaster.calibration.count.min()} validation residuals per "
+                        f"step, too few to reach {lv}% (it is the widest seen); more series or a larger --val-size help")
+    return forecasts, bounds
+
+
+MAX_IMAGE_CHARTS = 100  # an image of more would pass matplotlib's size limit
+
+
+def _draw(charts: list, plot: bool, plot_file: Optional[Path]) -> None:
+    """Charts on stderr and/or to an image file."""
+    if plot:
+        for chart in charts:
+            render.show(render.draw(chart, width=72, height=12))
+    if plot_file:
+        if len(charts) > MAX_IMAGE_CHARTS:
+            render.warn(f"{plot_file} shows the first {MAX_IMAGE_CHARTS} of {len(charts)} charts (see --plot-series)")
+        render.save_charts(charts[:MAX_IMAGE_CHARTS], plot_file)
 
 
 def _read_for_model(data: str, forecaster: Forecaster, info: dict, flags: dict, model_name: str) -> SeriesData:
@@ -384,6 +436,7 @@ def evaluate(
     fmt: Annotated[Optional[Format], typer.Option("--format", "-f", show_default=False,
                                                   help="csv, json or table. Default: table on a terminal, csv when piped.")] = None,
     config: ConfigFile = None,
+    level: Levels = None, plot: Plot = False, plot_series: PlotSeries = None, plot_file: PlotFile = None,
     quiet: Quiet = False,
     flags: dict = None,
 ):
@@ -392,16 +445,23 @@ def evaluate(
     Holds out the last `horizon` steps of each series (K windows with --folds K), trains on
     what precedes each cut (or uses --model) and reports MAE, RMSE, sMAPE, MASE and OWA
     (relative to Naive2), as the M4 competition defines them. OWA below 1 beats Naive2.
+    With --level L, also the coverage, MSIS and ACD (|coverage − L%|) of the LSTM's L%
+    intervals and of seasonal naive's; --plot draws actuals against forecasts per window.
 
     Examples:
 
       lstm-forecast evaluate sample_data/air_passengers.csv
+
+      lstm-forecast evaluate hourly.csv --level 95 --plot --plot-series 3
 
       lstm-forecast evaluate sales.csv --folds 3 --epochs 50 --format csv > scores.csv
 
       lstm-forecast evaluate history.csv --test actuals.csv -m model.npz
     """
     _start(quiet)
+    if plot_file:
+        render.require_matplotlib(plot_file)
+    levels = sorted(set(level or []))
     cfg = build_config(load_yaml(str(config)) if config else {}, flags)
     forecaster = None
     if model is not None:
@@ -412,14 +472,16 @@ def evaluate(
         if test:
             actual = load_series(test, cfg.replace(**{k: v for k, v in series.columns.items() if v}))
             scores, resolved = test_set_scores(series.values, series.ids, series.phase0(), series.freq,
-                                               dict(zip(actual.ids, actual.values)), cfg, forecaster, progress)
+                                               dict(zip(actual.ids, actual.values)), cfg, forecaster, progress, levels)
         else:
             scores, resolved = backtest(series.values, series.ids, series.phase0(), series.freq, cfg, folds, step,
-                                        forecaster, progress)
+                                        forecaster, progress, levels)
     frame = render.scores_frame(scores, per_series)
     title = (f"{len(set(scores.series))} series, horizon {resolved.horizon}, season {resolved.season}"
              + (f", {folds} folds" if folds > 1 and not test else ""))
     _emit(frame, _output_format(fmt, None), None, title=title)
+    if plot or plot_file:
+        _draw(render.backtest_charts(scores, LSTM, plot_series), plot, plot_file)
 
 
 # ------------------------------------------------------------------------------------------

@@ -38,10 +38,12 @@ class Config:
     season: Optional[int] = _opt(None, "season length in steps; auto: from the frequency (24 hourly, 7 daily, 52 weekly, 12 monthly, 4 quarterly, else 1)",
                                  low=1, high=100_000, auto=True)
     # --- the network -----------------------------------------------------------------------
-    hidden_size: int = _opt(64, "LSTM units per layer", low=1, high=4096)
+    hidden_size: int = _opt(128, "LSTM units per layer", low=1, high=4096)
     num_layers: int = _opt(1, "stacked LSTM layers", low=1, high=16)
     dropout: float = _opt(0.0, "dropout between stacked layers during training", low=0.0, high=0.95)
-    skip: bool = _opt(False, "the network learns the difference from the seasonal naive forecast (skip connection)")
+    patch: Optional[int] = _opt(None, "values the network reads per step (input_size must be a multiple); auto: the season when it divides input_size, else 1",
+                                low=1, high=100_000, auto=True)
+    skip: bool = _opt(True, "the network learns the difference from the seasonal naive forecast (skip connection)")
     season_features: bool = _opt(True, "give the network the position within the season as extra inputs")
     scaling: str = _opt("mean", "scaling: divide each window by its mean |value|, standardise each window, or standardise globally",
                         choices=("mean", "standard", "global"))
@@ -60,6 +62,8 @@ class Config:
                                    low=0, high=100_000, auto=True)
     patience: int = _opt(10, "epochs without validation improvement before stopping", low=1, high=100_000)
     ensemble: int = _opt(1, "models trained with different seeds; forecasts are their median", low=1, high=100)
+    workers: Optional[int] = _opt(None, "processes training ensemble members at once (the result is the same); auto: one per core",
+                                  low=1, high=256, auto=True)
     seed: int = _opt(0, "random seed; the same seed gives the same model", low=0, high=2**32 - 1)
     dtype: str = _opt("float32", "floating-point precision of the network", choices=("float32", "float64"))
 

@@ -9,8 +9,9 @@ the time, the one numeric column left is the target.
 
 Each series is sorted by time; its frequency is inferred so forecasts carry future
 timestamps; missing timestamps inside a series are re-inserted (with a warning) and missing
-values filled per `missing` (interpolate, ffill, or error).  Everything a user can get wrong
-ends in a DataError with one line that says what and where.
+values filled per `missing` (interpolate, ffill, or error).  Values must be finite and within
+±1e100 (MAX_ABS_VALUE).  Everything a user can get wrong ends in a DataError with one line
+that says what and where.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from .config import FIELDS, Config
 from .errors import DataError
 
 log = logging.getLogger("forecast_cli")
+
+# Larger magnitudes are refused: scaling squares values (standard deviations over windows and
+# over all the data), which overflows float64 beyond about 1e154 and would leave infinite or
+# NaN forecasts; no measured quantity comes near 1e100.
+MAX_ABS_VALUE = 1e100
 
 DATE_HINTS = ("ds", "date", "time", "timestamp", "datetime", "month", "period", "week", "day", "year", "quarter")
 
@@ -93,6 +99,9 @@ def read_table(source: str) -> pd.DataFrame:
     except OSError as exc:
         raise DataError(f"cannot read {source}: {exc.strerror or exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    repeated = [c for c, n in Counter(frame.columns).items() if n > 1]
+    if repeated:
+        raise DataError(f"{_name(source)} has two columns named {_shown(repeated[0])}; rename one")
     if frame.empty:
         raise DataError(f"{_name(source)} has a header but no rows")
     return frame
@@ -100,6 +109,15 @@ def read_table(source: str) -> pd.DataFrame:
 
 def _name(source: str) -> str:
     return "standard input" if source == "-" else source
+
+
+def _shown(name: str) -> str:
+    """A column name for a one-line message: as it is if printable, else escaped (repr)."""
+    return name if name.isprintable() and name else repr(name)
+
+
+def _listed(names) -> str:
+    return ", ".join(_shown(c) for c in names)
 
 
 def _numeric_share(column: pd.Series) -> float:
@@ -110,12 +128,16 @@ def _numeric_share(column: pd.Series) -> float:
 
 
 def _parse_dates(column: pd.Series) -> pd.Series:
+    """Datetimes, NaT where a cell is not one.  Mixed UTC offsets are converted to UTC (naive
+    times among them are taken as UTC); a column pandas cannot parse at all is all NaT."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            return pd.to_datetime(column, errors="coerce", format="mixed")
-        except (TypeError, ValueError):
-            return pd.to_datetime(column, errors="coerce")
+        for how in ({"format": "mixed"}, {}, {"format": "mixed", "utc": True}):
+            try:
+                return pd.to_datetime(column, errors="coerce", **how)
+            except (TypeError, ValueError, OverflowError):
+                continue
+    return pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns]")
 
 
 def _looks_like_dates(column: pd.Series) -> bool:
@@ -136,7 +158,7 @@ def pick_columns(frame: pd.DataFrame, config: Config, expected_by: str | None = 
             return name
         if name != FIELDS[key].default:
             asker = f"the model {expected_by} was trained with" if expected_by else f"given as {key}"
-            raise DataError(f"unknown column {name!r} ({asker}); the file has: {', '.join(cols)}")
+            raise DataError(f"unknown column {name!r} ({asker}); the file has: {_listed(cols)}")
         return None
 
     id_col, time_col, target_col = chosen("id_col"), chosen("time_col"), chosen("target_col")
@@ -152,9 +174,9 @@ def pick_columns(frame: pd.DataFrame, config: Config, expected_by: str | None = 
     if target_col is None:
         numeric = [c for c in cols if c not in taken and _numeric_share(frame[c]) >= 0.5]
         if not numeric:
-            raise DataError(f"no numeric column to forecast (columns: {', '.join(cols)}); name one with --target-col")
+            raise DataError(f"no numeric column to forecast (columns: {_listed(cols)}); name one with --target-col")
         if len(numeric) > 1:
-            raise DataError(f"several numeric columns ({', '.join(numeric)}); choose one with --target-col")
+            raise DataError(f"several numeric columns ({_listed(numeric)}); choose one with --target-col")
         target_col = numeric[0]
     return {"id_col": id_col, "time_col": time_col, "target_col": target_col}
 
@@ -170,6 +192,12 @@ def _target_values(frame: pd.DataFrame, col: str) -> np.ndarray:
     if np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
         raise DataError(f"column {col!r} holds an infinite value in data row {row + 1}")
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(values) > MAX_ABS_VALUE
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise DataError(f"column {col!r} holds {raw.iloc[row]} in data row {row + 1}; values beyond ±{MAX_ABS_VALUE:g} "
+                        "overflow the computation: rescale the column (e.g. divide it by a power of ten)")
     if np.isnan(values).all():
         raise DataError(f"column {col!r} has no values: all are missing")
     return values

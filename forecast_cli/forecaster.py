@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import network
+from . import intervals, network
 from .config import Config
 from .errors import ConfigError, DataError
-from .frequency import season_and_horizon
-from .train import LoopState, TrainSettings, fit_network
+from .frequency import is_daily_cycle, season_and_horizon
+from .ensemble import BatchSource, MemberJob, train_members
+from .train import LoopState, TrainSettings
 from .windows import Panel, Scaler, WindowMaker, window_pairs
 
 log = logging.getLogger("forecast_cli")
@@ -33,7 +35,7 @@ PREDICT_CHUNK = 4096
 def resolve(config: Config, lengths, freq: str | None) -> Config:
     """Fill every `auto` option from the data: season and horizon from the frequency, the
     validation holdout from the horizon, the look-back from the season, horizon and the
-    shortest series, the batches per epoch from the number of windows."""
+    shortest series, the patch from the season and look-back."""
     season, horizon = season_and_horizon(freq)
     season = config.season or season
     horizon = config.horizon or horizon
@@ -41,16 +43,31 @@ def resolve(config: Config, lengths, freq: str | None) -> Config:
     if 0 < val_size < horizon:
         raise ConfigError(f"val_size: {val_size} is shorter than the horizon ({horizon}); use 0 or at least {horizon}")
     input_size = config.input_size or auto_input_size(season, horizon, val_size, lengths)
-    return config.replace(season=season, horizon=horizon, val_size=val_size, input_size=input_size)
+    patch = config.patch or (season if season > 1 and input_size % season == 0 else 1)
+    if input_size % patch:
+        raise ConfigError(f"input_size: {input_size} is not a multiple of patch ({patch})")
+    return config.replace(season=season, horizon=horizon, val_size=val_size, input_size=input_size, patch=patch)
 
 
 def auto_input_size(season: int, horizon: int, val_size: int, lengths) -> int:
-    """max(2·horizon, 3·season), shortened so the shortest series still gives training windows,
-    but never below min(that, max(horizon, season, 4))."""
-    wanted = max(2 * horizon, 3 * season)
-    fits_all = int(min(lengths)) - horizon - val_size if len(lengths) else wanted
-    floor = min(wanted, max(horizon, season, 4))
-    return max(floor, min(wanted, fits_all))
+    """The look-back: a week of sub-daily data (a season of one day), else three seasons — at least two
+    horizons either way, in whole seasons.  Shortened, in whole seasons where possible, so
+    that the shortest series still gives training windows — but not below the horizon unless
+    even the longest series needs it."""
+    seasons = 7 if is_daily_cycle(season) else 3
+    wanted = _round_up(max(2 * horizon, seasons * season), season)
+    if not len(lengths):
+        return wanted
+    fits_all, fits_longest = (int(n) - horizon - val_size for n in (min(lengths), max(lengths)))
+    if fits_all >= wanted:
+        return wanted
+    whole_seasons = fits_all - fits_all % season
+    floor = min(wanted, horizon, fits_longest)  # one very short series should not starve the others
+    return max(whole_seasons if whole_seasons >= season else fits_all, floor, 1)
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
 
 
 def auto_batches_per_epoch(n_windows: int, batch_size: int) -> int:
@@ -60,15 +77,21 @@ def auto_batches_per_epoch(n_windows: int, batch_size: int) -> int:
 
 @dataclass
 class Checkpoint:
-    """A training run caught between two epochs: with the same data, all it takes to resume."""
+    """A training run caught between epochs: with the same data, all it takes to resume."""
 
     config: Config            # resolved options
     scaler: Scaler
-    members: list             # best weights of the ensemble members already trained
-    histories: list           # their histories
-    member: int               # the member in training …
-    loop: LoopState           # … and its loop state
+    loops: list               # per ensemble member: its LoopState, or None if not started
     data_digest: str          # fingerprint of the training data (Panel.digest)
+
+    @property
+    def member(self) -> int:
+        """The last member that has started (in a sequential run: the one in training)."""
+        return max((k for k, loop in enumerate(self.loops) if loop is not None), default=0)
+
+    @property
+    def loop(self) -> LoopState | None:
+        return self.loops[self.member]
 
 
 @dataclass
@@ -83,19 +106,20 @@ class Forecaster:
     tails: list = field(default_factory=list)            # … their last input_size values
     tail_phase0: list = field(default_factory=list)      # … and their first value's clock position
     interrupted: bool = False                            # fit stopped early on request
+    calibration: intervals.Calibration | None = None     # prediction intervals (intervals.py); None: val_size 0
 
     @property
     def window_maker(self) -> WindowMaker:
         c = self.config
         return WindowMaker(c.input_size, c.horizon, c.season, c.season_features, self.scaler,
-                           np.dtype(c.dtype).type, skip=c.skip)
+                           np.dtype(c.dtype).type, skip=c.skip, patch=c.patch)
 
     def fit(self, series, ids=None, phase0=None, freq: str | None = None, on_epoch=None,
             on_checkpoint=None, resume: "Checkpoint | None" = None, should_stop=None) -> "Forecaster":
         """Train on a list of 1-D arrays; `freq` (a pandas alias) fills the auto options.
 
         on_checkpoint(Checkpoint) is called after every epoch; `resume` continues from one
-        (same data required; its options are used); when should_stop() turns true, training
+        (same data required; its options are used, but for `workers`); when should_stop() turns true, training
         ends after the current mini-batch with the best weights so far and
         `self.interrupted` set (members that finished no epoch are dropped, so `members`
         may be empty).
@@ -106,7 +130,7 @@ class Forecaster:
         if resume is not None:
             if resume.data_digest != digest:
                 raise DataError("the checkpoint was made on different data; resume with the data it was trained on")
-            self.config = resume.config
+            self.config = resume.config.replace(workers=self.config.workers)
         c = self.config = resolve(self.config, panel.lengths, freq)
         usable = panel.lengths >= c.input_size + c.horizon
         self._report_skipped(ids, panel.lengths, usable, c.input_size + c.horizon)
@@ -118,31 +142,29 @@ class Forecaster:
                                  c.batch_size, c.learning_rate, c.lr_schedule, c.optimizer, c.weight_decay,
                                  c.clip_norm, c.loss, c.patience, c.dropout)
         shape = network.Shape(maker.n_features, c.hidden_size, c.num_layers, c.horizon)
-
-        def draw_batch(rng):
-            pick = rng.integers(0, len(train_pairs), size=min(c.batch_size, len(train_pairs)))
-            return maker.batch(panel, train_pairs[pick])
-
-        self.members, self.histories = (list(resume.members), list(resume.histories)) if resume else ([], [])
-        self.interrupted = False
-        for k in range(len(self.members), c.ensemble):
-            rng = np.random.default_rng([c.seed, k])
-            params = network.init_params(shape, rng, np.dtype(c.dtype))
-            report = (lambda loop, k=k: on_checkpoint(Checkpoint(c, self.scaler, list(self.members),
-                                                                 list(self.histories), k, loop, digest))
-                      ) if on_checkpoint else None
-            loop = fit_network(params, draw_batch, val, settings, rng, on_epoch, k, c.ensemble,
-                               state=resume.loop if resume and k == resume.member else None,
-                               on_state=report, should_stop=should_stop)
-            if loop.epoch > 0:  # a member stopped before its first epoch ended has learnt nothing
-                self.members.append(loop.best_params)
-                self.histories.append(loop.history)
-            if not loop.finished:
-                self.interrupted = True
-                self.config = c.replace(ensemble=max(len(self.members), 1))
-                break
+        job = MemberJob(BatchSource(panel, train_pairs, maker, c.batch_size), val, settings, shape,
+                        np.dtype(c.dtype), c.seed, c.ensemble, zero_head=c.skip)
+        loops = list(resume.loops) if resume else [None] * c.ensemble
+        if on_checkpoint:
+            def report(k, loop):
+                loops[k] = loop
+                on_checkpoint(Checkpoint(c, self.scaler, list(loops), digest))
+        loops = train_members(job, loops, self._workers(), on_epoch, report if on_checkpoint else None, should_stop)
+        # a member stopped before its first epoch ended has learnt nothing
+        done = [loop for loop in loops if loop is not None and loop.epoch > 0]
+        self.members = [loop.best_params for loop in done]
+        self.histories = [loop.history for loop in done]
+        self.interrupted = not all(loop is not None and loop.finished for loop in loops)
+        if self.interrupted:
+            self.config = c.replace(ensemble=max(len(self.members), 1))
         self._remember_tails(panel, ids, usable)
+        # intervals: calibrated on the validation windows, which training never fitted
+        self.calibration = intervals.calibrate(self, panel, np.flatnonzero(usable)) if self.members else None
         return self
+
+    def _workers(self) -> int:
+        """Processes for the ensemble: `workers`, or auto — one per core, at most the ensemble."""
+        return self.config.workers or min(os.cpu_count() or 1, self.config.ensemble)
 
     def _training_pairs(self, panel: Panel) -> np.ndarray:
         c = self.config
@@ -193,8 +215,11 @@ class Forecaster:
         short = [k for k, s in enumerate(series) if len(s) < n]
         if short:
             raise DataError(f"{len(short)} series have fewer than input_size = {n} points; the model needs {n} to forecast")
+        # no phase0 means each series' clock starts at its first value, as in fit — not at the
+        # first value of the window read here
+        phase0 = [0] * len(series) if phase0 is None else phase0
         panel = Panel.from_series([np.asarray(s, dtype=np.float64)[-n:] for s in series],
-                                  None if phase0 is None else [p + len(s) - n for p, s in zip(phase0, series)])
+                                  [p + len(s) - n for p, s in zip(phase0, series)])
         out = np.empty((len(panel), self.config.horizon))
         for start in range(0, len(panel), PREDICT_CHUNK):
             rows = np.arange(start, min(start + PREDICT_CHUNK, len(panel)))

@@ -49,3 +49,10 @@ def season_and_horizon(freq: str | None) -> tuple[int, int]:
         if per_day == int(per_day) and per_day <= 288:  # up to 5-minute data: a day is the season
             return int(per_day), int(per_day)
     return 1, UNKNOWN_HORIZON
+
+
+def is_daily_cycle(season: int) -> bool:
+    """Whether a season length is one day of sub-daily steps (24 hourly, 48 half-hourly, 96
+    quarter-hourly, …, 288 five-minutely) — data that also has a weekly cycle.  52 (weeks of
+    a year) is not, though it too is long."""
+    return season >= 24 and season != 52 and 1440 % season == 0

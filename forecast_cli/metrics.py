@@ -8,6 +8,7 @@ For one series with actuals y_1..y_h, forecasts f_1..f_h and in-sample history x
     MASE  = MAE / scale,  scale = (1/(n−m)) Σ_{t>m} |x_t − x_{t−m}|   (seasonal naive in-sample)
     MSIS  = (1/h) Σ [(U − L) + (2/a)(L − y)·1{y<L} + (2/a)(y − U)·1{y>U}] / scale,  a = 1 − level
     coverage = share of y within [L, U]
+    ACD   = |mean coverage over the set − level/100|       (absolute coverage difference)
 
 Over a set, each is the mean over series; OWA = ½(sMAPE/sMAPE_Naive2 + MASE/MASE_Naive2) with
 both terms over the whole set.  Where the seasonal scale is 0 (a series that repeats its
@@ -64,6 +65,10 @@ def coverage(y, lo, hi) -> np.ndarray:
     return np.mean((y >= lo) & (y <= hi), axis=-1)
 
 
+def acd(mean_coverage: float, level: float) -> float:
+    return abs(mean_coverage - level / 100.0)
+
+
 def owa(smape_model: float, mase_model: float, smape_naive2: float, mase_naive2: float) -> float:
     return 0.5 * (smape_model / smape_naive2 + mase_model / mase_naive2)
 
@@ -74,3 +79,8 @@ POINT_METRICS = ("MAE", "RMSE", "sMAPE", "MASE")
 def point_scores(y, f, insample, m: int) -> dict[str, np.ndarray]:
     """Every point metric per series: {'MAE': (n,), 'RMSE': …, 'sMAPE': …, 'MASE': …}."""
     return {"MAE": mae(y, f), "RMSE": rmse(y, f), "sMAPE": smape(y, f), "MASE": mase(y, f, insample, m)}
+
+
+def interval_scores(y, lo, hi, insample, m: int, level: int) -> dict[str, np.ndarray]:
+    """Coverage and MSIS of the level-% intervals per series: {'coverage-95': (n,), 'MSIS-95': (n,)}."""
+    return {f"coverage-{level}": coverage(y, lo, hi), f"MSIS-{level}": msis(y, lo, hi, insample, m, level)}

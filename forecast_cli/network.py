@@ -26,8 +26,11 @@ class Shape:
     horizon: int
 
 
-def init_params(shape: Shape, rng: np.random.Generator, dtype=np.float32) -> dict[str, np.ndarray]:
-    """PyTorch's default LSTM init, U(−1/√H, 1/√H), with the forget-gate bias set to 1."""
+def init_params(shape: Shape, rng: np.random.Generator, dtype=np.float32, zero_head: bool = False) -> dict[str, np.ndarray]:
+    """PyTorch's default LSTM init, U(−1/√H, 1/√H), with the forget-gate bias set to 1.
+
+    zero_head starts the dense head at 0, so the untrained network outputs exactly 0 (with
+    the skip connection: exactly the seasonal naive forecast)."""
     H = shape.hidden_size
     bound = 1.0 / np.sqrt(H)
     params = {}
@@ -39,7 +42,7 @@ def init_params(shape: Shape, rng: np.random.Generator, dtype=np.float32) -> dic
         b[H:2 * H] = 1.0  # remember by default: gradients flow through c from the start
         params[f"lstm.{k}.b"] = b
         n_in = H
-    params["head.W"] = rng.uniform(-bound, bound, (H, shape.horizon))
+    params["head.W"] = rng.uniform(-bound, bound, (H, shape.horizon)) * (0.0 if zero_head else 1.0)
     params["head.b"] = np.zeros(shape.horizon)
     return {name: value.astype(dtype) for name, value in params.items()}
 
@@ -89,13 +92,20 @@ def backward(params, cache, dy: np.ndarray) -> dict[str, np.ndarray]:
         dx, grads[f"lstm.{k}.Wx"], grads[f"lstm.{k}.Wh"], grads[f"lstm.{k}.b"], first = lstm_backward(
             dh, caches[k], Wx, Wh, first_grad_step=first, need_dx=k > 0)
         if k > 0:
-            dh = dx * masks[k] if masks[k] is not None else dx
+            dh = np.multiply(dx, masks[k], out=dx) if masks[k] is not None else dx
     return grads
 
 
-def predict(params, x: np.ndarray) -> np.ndarray:
-    """Inference: x (T, B, n_inputs) → ŷ (B, horizon), keeping no caches."""
-    h = x
-    for k in range(shape_of(params).num_layers):
-        h, _ = lstm_forward(h, *_layer(params, k), keep_cache=False)
-    return h[-1] @ params["head.W"] + params["head.b"]
+def predict(params, x: np.ndarray, block: int = 256) -> np.ndarray:
+    """Inference: x (T, B, n_inputs) → ŷ (B, horizon), keeping no caches.  The batch goes
+    through `block` windows at a time, which bounds the memory of the hidden states (T of
+    them per layer) however large the batch; the products are as efficient from a few
+    hundred columns on."""
+    num_layers = shape_of(params).num_layers
+    out = []
+    for start in range(0, max(x.shape[1], 1), block):
+        h = x[:, start:start + block]
+        for k in range(num_layers):
+            h, _ = lstm_forward(h, *_layer(params, k), keep_cache=False)
+        out.append(h[-1] @ params["head.W"] + params["head.b"])
+    return np.concatenate(out) if len(out) > 1 else out[0]

@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+
+from .errors import ForecastError
 
 err = Console(stderr=True, highlight=False)
 quiet = False
@@ -90,9 +94,24 @@ class TrainingProgress:
 
 
 # ------------------------------------------------------------------------------------------
-# charts
+# charts: one description (Chart), drawn in the terminal (`draw`) or to an image (`save_charts`)
 
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # braille dot bits by (row, col)
+
+
+@dataclass
+class Chart:
+    """What a chart shows, whatever draws it.
+
+    lines: [(label, xs, ys, colour)], drawn in order over the bands;
+    bands: [(label, xs, lo, hi, colour)], shaded from lo to hi, the first (the widest) at the bottom;
+    colour: a name rich and MPL_COLOURS both know.
+    """
+
+    title: str
+    lines: list
+    bands: list = field(default_factory=list)
+    x_label: str = ""
 
 
 class Canvas:
@@ -121,13 +140,20 @@ class Canvas:
             for k in range(steps + 1):
                 self._set(round(r0 + (r1 - r0) * k / steps), round(c0 + (c1 - c0) * k / steps), style)
 
-    def band(self, xs, lo, hi, style: str) -> None:
-        """Fill vertically between lo and hi at each x."""
-        for x, a, b in zip(xs, lo, hi):
-            top, bottom = self._dot(x, max(a, b)), self._dot(x, min(a, b))
-            if top and bottom:
-                for r in range(top[0], bottom[0] + 1):
-                    self._set(r, top[1], style)
+    def band(self, xs, lo, hi, style: str, dense: bool = True) -> None:
+        """Shade between lo and hi, linear between the given points: every other dot (dense),
+        or every fourth, so that a line drawn over it, and a band under it, stay visible."""
+        pts = [(self._dot(x, a), self._dot(x, b)) for x, a, b in zip(xs, lo, hi)]
+        pts = [(p, q) for p, q in pts if p and q]
+        if not pts:
+            return
+        cols = [p[1] for p, _ in pts]
+        tops, bottoms = [min(p[0], q[0]) for p, q in pts], [max(p[0], q[0]) for p, q in pts]
+        for c in range(cols[0], cols[-1] + 1):
+            top, bottom = round(np.interp(c, cols, tops)), round(np.interp(c, cols, bottoms))
+            for r in range(top, bottom + 1):
+                if ((r + c) % 2 == 0) if dense else (r % 2 == 0 and c % 2 == 0):
+                    self._set(r, c, style)
 
     def _set(self, r: int, c: int, style: str) -> None:
         cell_r, cell_c = r // 4, c // 2
@@ -149,42 +175,52 @@ def _tick(v: float) -> str:
     return f"{v:.4g}"
 
 
-def chart(series: list[tuple], title: str = "", width: int = 60, height: int = 10, bands: list[tuple] = (),
-          x_label: str = "") -> Text:
-    """A line chart as rich Text.
-
-    series: [(label, xs, ys, style)], drawn in order; bands: [(xs, lo, hi, style)] drawn first.
-    """
-    xs_all = np.concatenate([np.asarray(s[1], float) for s in series] + [np.asarray(b[0], float) for b in bands])
-    ys_all = np.concatenate([np.asarray(s[2], float) for s in series] +
-                            [np.asarray(v, float) for b in bands for v in (b[1], b[2])])
-    ys_all = ys_all[np.isfinite(ys_all)]
-    lo, hi = (float(ys_all.min()), float(ys_all.max())) if ys_all.size else (0.0, 1.0)
+def _ranges(spec: Chart):
+    """(x0, x1), (y0, y1) covering every finite value of the chart's lines and bands."""
+    xs = np.concatenate([np.asarray(s[1], float) for s in spec.lines] + [np.asarray(b[1], float) for b in spec.bands])
+    ys = np.concatenate([np.asarray(s[2], float) for s in spec.lines] +
+                        [np.asarray(v, float) for b in spec.bands for v in (b[2], b[3])])
+    ys = ys[np.isfinite(ys)]
+    lo, hi = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
     if hi == lo:
         lo, hi = lo - 1, hi + 1
-    canvas = Canvas(width, height, (float(xs_all.min()), float(xs_all.max())), (lo, hi))
-    for xs, blo, bhi, style in bands:
-        canvas.band(xs, blo, bhi, style)
-    for _, xs, ys, style in series:
+    return (float(xs.min()), float(xs.max())), (lo, hi)
+
+
+def draw(spec: Chart, width: int = 60, height: int = 10) -> Text:
+    """The chart in braille characters (2×4 dots a cell), with y ticks, x range and legend."""
+    (x0, x1), (lo, hi) = _ranges(spec)
+    canvas = Canvas(width, height, (x0, x1), (lo, hi))
+    for k, (_, xs, blo, bhi, style) in enumerate(spec.bands):
+        canvas.band(xs, blo, bhi, style, dense=k > 0 or len(spec.bands) == 1)  # the widest band lightest
+    for _, xs, ys, style in spec.lines:
         canvas.line(xs, ys, style)
     labels = [_tick(hi)] + [""] * (height - 2) + [_tick(lo)]
     pad = max(len(s) for s in labels)
     text = Text()
-    if title:
-        text.append(title + "\n", style="bold")
+    if spec.title:
+        text.append(spec.title + "\n", style="bold")
     for label, row in zip(labels, canvas.rows()):
         text.append(label.rjust(pad) + " ┤")
         text.append_text(row)
         text.append("\n")
     text.append(" " * pad + " └" + "─" * width + "\n")
-    x0, x1 = _tick(float(xs_all.min())), _tick(float(xs_all.max()))
-    text.append(" " * (pad + 2) + x0 + x_label.center(width - len(x0) - len(x1)) + x1 + "\n", style="dim")
+    left, right = _tick(x0), _tick(x1)
+    text.append(" " * (pad + 2) + left + spec.x_label.center(width - len(left) - len(right)) + right + "\n", style="dim")
     legend = Text(" " * (pad + 2))
-    for label, _, _, style in series:
+    for label, *_, style in spec.lines:
         legend.append("━━ ", style=style)
+        legend.append(label + "   ")
+    for label, *_, style in spec.bands:
+        legend.append("⣿⣿ ", style=style)
         legend.append(label + "   ")
     text.append_text(legend)
     return text
+
+
+def chart(series: list[tuple], title: str = "", width: int = 60, height: int = 10, x_label: str = "") -> Text:
+    """Lines [(label, xs, ys, colour)] drawn as braille Text (a Chart without bands)."""
+    return draw(Chart(title, series, x_label=x_label), width, height)
 
 
 def loss_curve(history: dict, title: str = "loss per epoch") -> Text:
@@ -196,8 +232,89 @@ def loss_curve(history: dict, title: str = "loss per epoch") -> Text:
     return chart(series, title=title, x_label="epoch")
 
 
+BAND_COLOURS = ("blue", "cyan", "green")  # widest band first
+
+
+def _bands(xs, bounds: dict) -> list:
+    """Bands for {level: (lo, hi)}, the highest level (widest) first."""
+    return [(f"{level}% interval", xs, lo, hi, BAND_COLOURS[k % len(BAND_COLOURS)])
+            for k, (level, (lo, hi)) in enumerate(sorted(bounds.items(), reverse=True))]
+
+
+def forecast_chart(name: str, history, forecast, bounds: dict, origin) -> Chart:
+    """The end of a series, its forecast and intervals ({level: (lo, hi)}), against steps from
+    the forecast origin (the series' last value is step 0, the first forecast step 1)."""
+    history = np.asarray(history, float)
+    past = np.arange(1 - len(history), 1)
+    ahead = np.arange(0, len(forecast) + 1)  # the forecast line starts at the last value
+    levels = ", ".join(f"{level}%" for level in sorted(bounds))
+    return Chart(f"{name}: forecast" + (f" with {levels} intervals" if levels else ""),
+                 [("history", past, history, "default"), ("forecast", ahead, np.r_[history[-1], forecast], "magenta")],
+                 _bands(ahead[1:], bounds), x_label=f"steps after {origin}")
+
+
+def backtest_chart(name: str, context, actual, forecast, bounds: dict, origin) -> Chart:
+    """A held-out window: the history before it, the actuals and the forecast (with intervals)."""
+    context = np.asarray(context, float)
+    past, ahead = np.arange(1 - len(context), 1), np.arange(1, len(actual) + 1)
+    return Chart(f"{name}: actuals against the forecast",
+                 [("history", past, context, "default"), ("actual", np.r_[0, ahead], np.r_[context[-1], actual], "cyan"),
+                  ("forecast", ahead, forecast, "magenta")],
+                 _bands(ahead, bounds), x_label=f"steps after {origin}")
+
+
+def backtest_charts(scores, method: str, limit: int | None = None) -> list:
+    """A backtest_chart for each of the first `limit` windows scored (all by default)."""
+    folds = len(set(scores.fold)) > 1
+    bounds = scores.bounds.get(method, {})
+    return [backtest_chart(f"{name} (fold {fold})" if folds else str(name), scores.context[k], scores.actuals[k],
+                           scores.forecasts[method][k], {lv: b[k] for lv, b in bounds.items()},
+                           f"the cut ({cutoff} values in)")
+            for k, (name, fold, cutoff) in enumerate(zip(scores.series[:limit], scores.fold, scores.cutoff))]
+
+
 def show(renderable) -> None:
     err.print(renderable)
+
+
+# colours of Chart for matplotlib (rich's names mostly differ)
+MPL_COLOURS = {"default": "0.25", "cyan": "tab:blue", "magenta": "tab:red", "blue": "tab:blue",
+               "green": "tab:green", "yellow": "tab:orange"}
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def require_matplotlib(path) -> None:
+    """Refuse early (before any output) what save_charts could not write."""
+    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
+        raise ForecastError(f"--plot-file {path}: use a .png, .svg or .pdf name")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ForecastError("--plot-file needs matplotlib: pip install 'lstm-forecast[plot]'") from None
+
+
+def save_charts(charts: list, path) -> None:
+    """Draw the charts one below the other with matplotlib and write them (atomically) to `path`,
+    as PNG, SVG or PDF by its suffix."""
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+    from .modelfile import atomic_path
+    fig = Figure(figsize=(9, 2.8 * len(charts)), layout="constrained")
+    for ax, spec in zip(np.atleast_1d(fig.subplots(len(charts), 1)), charts):
+        for k, (label, xs, lo, hi, colour) in enumerate(spec.bands):
+            ax.fill_between(xs, lo, hi, color=MPL_COLOURS.get(colour, colour), alpha=0.15 + 0.15 * k, linewidth=0, label=label)
+        for label, xs, ys, colour in spec.lines:
+            ax.plot(xs, ys, color=MPL_COLOURS.get(colour, colour), linewidth=1.2, label=label)
+        ax.set_title(spec.title, loc="left", fontsize=10)
+        ax.set_xlabel(spec.x_label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    fmt = Path(path).suffix.lower().lstrip(".")
+    try:
+        with atomic_path(str(path)) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=110)
+    except OSError as exc:
+        raise ForecastError(f"cannot write {path}: {exc.strerror or exc}") from None
+    info(f"wrote {len(charts)} chart(s) to {path}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -220,7 +337,7 @@ def frame_table(frame, title: str | None = None, float_format: str = "{:.4f}") -
         numeric = frame[col].dtype.kind in "fi"
         table.add_column(str(col), justify="right" if numeric else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(*[float_format.format(v) if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[("" if math.isnan(v) else float_format.format(v)) if isinstance(v, float) else str(v) for v in row])
     return table
 
 
@@ -253,6 +370,8 @@ def model_facts(forecaster, data_info: dict, path: str) -> dict:
                       "best_val_loss": h["val_loss"][h["best_epoch"] - 1] if h["best_epoch"] else None}
                      for h in histories],
         "histories": histories,
+        "intervals": None if forecaster.calibration is None else {
+            "method": "conformal", "residuals_per_step": int(forecaster.calibration.count.min())},
     }
 
 
@@ -268,6 +387,8 @@ def model_report(forecaster, data_info: dict, path: str):
         ("task", f"horizon {c['horizon']}, input_size {c['input_size']}, season {c['season']}"),
         ("network", f"{c['num_layers']}×LSTM({c['hidden_size']}) + dense → {c['horizon']}, "
                     f"{facts['parameters_per_model']:,} parameters × {c['ensemble']} model(s), {c['dtype']}"),
+        ("intervals", f"conformal, {facts['intervals']['residuals_per_step']}+ validation residuals per step (docs/intervals.md)"
+                      if facts["intervals"] else "none (trained with val_size 0, or by an older version)"),
         ("training", "; ".join(f"{t['epochs_run']} epochs, best {t['best_epoch']}"
                                + (f" (val {t['best_val_loss']:.4f})" if t['best_val_loss'] is not None else "")
                                for t in facts["training"])),
@@ -293,11 +414,13 @@ def training_summary(forecaster, n_series: int, seconds: float, path: str) -> Ta
 
 
 def scores_frame(scores, per_series: bool):
-    """Scores as a table: one row per method (means over windows), or per series/fold/method."""
+    """Scores as a table: one row per method (means over windows), or per series/fold/method;
+    with interval levels also coverage-L, MSIS-L and ACD-L (blank for methods without intervals)."""
     import pandas as pd
+    interval = [f"{name}-{level}" for level in scores.levels for name in ("coverage", "MSIS", "ACD")]
     if not per_series:
         summary = scores.summary()
-        return pd.DataFrame([{"method": m, **{k: v[k] for k in ("MAE", "RMSE", "sMAPE", "MASE", "OWA")}}
+        return pd.DataFrame([{"method": m, **{k: v.get(k, float("nan")) for k in ("MAE", "RMSE", "sMAPE", "MASE", "OWA", *interval)}}
                              for m, v in summary.items()])
     rows = []
     for method, by_metric in scores.by_method.items():

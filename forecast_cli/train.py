@@ -19,15 +19,18 @@ from .optim import OPTIMIZERS, clip_by_global_norm, learning_rate
 
 
 def loss_and_grad(pred: np.ndarray, target: np.ndarray, kind: str):
-    """Mean loss over all B·h values and its gradient ∂L/∂pred.
+    """Mean loss over all B·h values and its gradient ∂L/∂pred, in pred's dtype (so float64
+    targets do not turn the float32 backward pass into float64).
 
     mae: L = mean|ŷ − y|,  ∂L/∂ŷ = sign(ŷ − y) / (B·h)
     mse: L = mean(ŷ − y)², ∂L/∂ŷ = 2(ŷ − y) / (B·h)
     """
     err = pred - target
     if kind == "mae":
-        return float(np.abs(err).mean()), np.sign(err) / err.size
-    return float((err * err).mean()), 2.0 * err / err.size
+        loss, grad = float(np.abs(err).mean()), np.sign(err) / err.size
+    else:
+        loss, grad = float((err * err).mean()), 2.0 * err / err.size
+    return loss, grad.astype(pred.dtype, copy=False)
 
 
 @dataclass
@@ -129,7 +132,7 @@ def fit_network(params, draw_batch: Callable, val: Optional[tuple], s: TrainSett
             loss, dpred = loss_and_grad(pred, y, s.loss)
             if not np.isfinite(loss):
                 raise _diverged(epoch, "loss", loss, s)
-            grads = network.backward(params, cache, dpred.astype(pred.dtype))
+            grads = network.backward(params, cache, dpred)
             clip_by_global_norm(grads, s.clip_norm)
             opt.update(params, grads, lr)
             losses.append(loss)

@@ -106,9 +106,10 @@ class Scaler:
         return self.mu * ones, self.sigma * ones
 
 
-def n_features(season: int, season_features: bool) -> int:
-    """The value itself, plus sin and cos of the phase when the season is longer than 1."""
-    return 3 if season > 1 and season_features else 1
+def n_features(season: int, season_features: bool, patch: int = 1) -> int:
+    """Per network step: `patch` consecutive scaled values, plus sin and cos of the phase of
+    the patch's first value when the season is longer than 1."""
+    return patch + (2 if season > 1 and season_features else 0)
 
 
 def gather_inputs(panel: Panel, pairs: np.ndarray, input_size: int) -> np.ndarray:
@@ -123,17 +124,24 @@ def gather_targets(panel: Panel, pairs: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def network_inputs(inputs: np.ndarray, shift, scale, phase_at_cut: np.ndarray, season: int,
-                   season_features: bool, dtype) -> np.ndarray:
-    """Time-major network input (T, B, F): the scaled values and, when wanted, the position
-    within the season as (sin 2πp/m, cos 2πp/m) — a smooth clock the network can read."""
+                   season_features: bool, dtype, patch: int = 1) -> np.ndarray:
+    """Time-major network input (T/patch, B, F).
+
+    The window is cut into T/patch consecutive patches of `patch` values (the network reads
+    one patch per step: with patch = season, one whole day of hourly data at a time); each
+    step gets the patch's scaled values and, when wanted, the position within the season of
+    its first value as (sin 2πp/m, cos 2πp/m) — a smooth clock the network can read.
+    """
     B, T = inputs.shape
-    x = np.empty((T, B, n_features(season, season_features)), dtype=dtype)
-    x[:, :, 0] = ((inputs - shift) / scale).T
-    if x.shape[2] > 1:
-        phase = (phase_at_cut[None, :] - T + np.arange(T)[:, None]) % season
+    steps = T // patch
+    x = np.empty((steps, B, n_features(season, season_features, patch)), dtype=dtype)
+    scaled = (inputs - shift) / scale
+    x[:, :, :patch] = scaled.reshape(B, steps, patch).transpose(1, 0, 2)
+    if x.shape[2] > patch:
+        phase = (phase_at_cut[None, :] - T + patch * np.arange(steps)[:, None]) % season
         angle = 2 * np.pi * phase / season
-        x[:, :, 1] = np.sin(angle)
-        x[:, :, 2] = np.cos(angle)
+        x[:, :, patch] = np.sin(angle)
+        x[:, :, patch + 1] = np.cos(angle)
     return x
 
 
@@ -180,16 +188,18 @@ class WindowMaker:
     scaler: Scaler
     dtype: type = np.float32
     skip: bool = False
+    patch: int = 1
 
     @property
     def n_features(self) -> int:
-        return n_features(self.season, self.season_features)
+        return n_features(self.season, self.season_features, self.patch)
 
     def inputs(self, panel: Panel, pairs: np.ndarray):
         """(x, unscale): network input (T, B, F) and how to map its outputs to data units."""
         raw = gather_inputs(panel, pairs, self.input_size)
         shift, scale = self.scaler.stats(raw)
-        x = network_inputs(raw, shift, scale, phase_at(panel, pairs), self.season, self.season_features, self.dtype)
+        x = network_inputs(raw, shift, scale, phase_at(panel, pairs), self.season, self.season_features,
+                           self.dtype, self.patch)
         base = ((seasonal_naive_part(raw, self.season, self.horizon) - shift) / scale) if self.skip else 0.0
         return x, Unscale(shift, scale, base)
 

@@ -128,9 +128,13 @@ def test_auto_options_are_resolved_from_frequency_and_lengths():
     f = Forecaster(Config(hidden_size=4, epochs=1, batches_per_epoch=1)).fit([pattern(144)], freq="MS")
     c = f.config
     assert (c.season, c.horizon, c.val_size) == (12, 18, 18)
-    assert c.input_size == 36                          # max(2·18, 3·12), and 144 − 18 − 18 leaves room
+    assert c.input_size == 36 and c.patch == 12        # max(2·18, 3·12), and 144 − 18 − 18 leaves room
     short = Forecaster(Config(hidden_size=4, epochs=1, batches_per_epoch=1)).fit([pattern(70)], freq="MS")
-    assert short.config.input_size == 70 - 18 - 18     # shortened to fit the series
+    assert short.config.input_size == 24                # shortened to fit 70 − 18 − 18 = 34, in whole seasons
+    shorter = Forecaster(Config(hidden_size=4, epochs=1, batches_per_epoch=1)).fit([pattern(47)], freq="MS")
+    assert shorter.config.input_size == 11 and shorter.config.patch == 1   # less than a season: as it fits
+    hourly = Forecaster(Config(hidden_size=4, epochs=1, batches_per_epoch=1)).fit([pattern(400)], freq="h")
+    assert hourly.config.input_size == 168 and hourly.config.patch == 24   # a week of a daily cycle
 
 
 def test_validation_keeps_the_best_epoch():
@@ -138,3 +142,16 @@ def test_validation_keeps_the_best_epoch():
     h = f.histories[0]
     assert len(h.val_loss) == 6 and all(v is not None for v in h.val_loss)
     assert h.best_epoch == int(np.argmin(h.val_loss)) + 1
+
+
+def test_members_trained_in_worker_processes_equal_those_trained_in_turn():
+    """workers changes the wall time, never the model: member k is seeded (seed, k) either way."""
+    series = [pattern(120), pattern(120, 5), pattern(120, 9)]
+    config = Config(horizon=6, season=12, input_size=24, hidden_size=6, epochs=3, batches_per_epoch=4, ensemble=3)
+    in_turn = Forecaster(config.replace(workers=1)).fit(series)
+    reports = []
+    side_by_side = Forecaster(config.replace(workers=2)).fit(series, on_epoch=reports.append)
+    for a, b in zip(in_turn.members, side_by_side.members):
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name])
+    assert sorted((r.member, r.epoch) for r in reports) == [(k, e) for k in range(3) for e in (1, 2, 3)]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
 
-from forecast_cli import Config, Forecaster, load_model, modelfile
+from forecast_cli import Config, Forecaster, load_model, modelfile, network
 from forecast_cli.errors import ModelFileError
 
 
@@ -261,3 +264,143 @@ def test_same_model_gives_byte_identical_files(tmp_path, fitted):
     modelfile.save(str(first), fitted, {"freq": "MS"})
     modelfile.save(str(second), fitted, {"freq": "MS"})
     assert first.read_bytes() == second.read_bytes()
+
+
+# --------------------------------------------------------------------------------------------
+# hostile files: nothing is allocated or unpickled before the metadata and headers agree
+
+
+def npz_member(name: str, header_shape, data: bytes = b"", compress=zipfile.ZIP_STORED):
+    """(zip member name, bytes) of a .npy whose header claims `header_shape` float64."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False, "shape": header_shape})
+    return f"{name}.npy", buffer.getvalue() + data, compress
+
+
+def write_zip(path, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data, compress in members:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, compress_type=compress)
+    return path
+
+
+def meta_member(meta):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    return "meta.npy", buffer.getvalue(), zipfile.ZIP_STORED
+
+
+def test_a_header_claiming_a_huge_array_is_refused_before_reading(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    members = [meta_member(meta)]
+    for name, a in arrays.items():
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, a)
+        members.append((f"{name}.npy", buffer.getvalue(), zipfile.ZIP_STORED))
+    members[1] = npz_member(members[1][0][:-4], (10**6, 10**6), b"\0" * 64)      # 8 TB, if anyone believed it
+    message = load_error(write_zip(tmp_path / "claims.npz", members))
+    assert "[1000000, 1000000]" in message
+
+
+def test_a_compressed_member_is_refused(saved, tmp_path):
+    arrays, meta = arrays_and_meta(saved)
+    path = tmp_path / "compressed.npz"
+    np.savez_compressed(str(path), meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    assert "compressed" in load_error(path)
+
+
+def test_metadata_claiming_a_huge_network_costs_no_memory(saved, tmp_path):
+    """16 layers of 4,096 units would be gigabytes of weights: refused without building them."""
+    arrays, meta = arrays_and_meta(saved)
+    meta["config"].update(hidden_size=4096, num_layers=16)
+    tracemalloc.start()
+    try:
+        load_error(write_npz(tmp_path / "huge.npz", arrays, meta))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20
+
+
+def test_deeply_nested_metadata(saved, tmp_path):
+    arrays, _ = arrays_and_meta(saved)
+    path = tmp_path / "deep.npz"
+    np.savez(str(path), meta=np.frombuffer(b"[" * 100_000 + b"]" * 100_000, dtype=np.uint8), **arrays)
+    load_error(path)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m.update(info=["not", "a", "mapping"]),
+    lambda m: m["info"].update(last_times=["2020-12-01"]),               # 2 series, 1 last time
+    lambda m: m["info"].update(freqs=["MS", "no such frequency"]),
+    lambda m: m["info"].update(last_times=["9999-10-01", "2021-03-01"]),  # no 6 months after it fit the calendar
+    lambda m: m["info"].update(time_kind="integer"),                     # ISO dates are not integer steps
+    lambda m: m["info"].update(columns={"bogus": "x"}),
+    lambda m: m["histories"][0].update(train_loss=[1.0, "x"]),
+    lambda m: m["histories"][0].update(best_epoch=7),
+    lambda m: m["histories"][1].update(val_loss=[]),
+    lambda m: m.update(series_ids="ab"),
+], ids=["info-not-a-mapping", "last-times-short", "bad-frequency", "beyond-9999", "kind-mismatch",
+        "unknown-column-key", "text-in-losses", "best-epoch-beyond", "lists-of-different-lengths", "ids-not-a-list"])
+def test_metadata_the_cli_would_trip_on(saved, tmp_path, edit):
+    """Metadata `predict` and `info` read must be usable, or the file is refused when loaded."""
+    arrays, meta = arrays_and_meta(saved)
+    edit(meta)
+    load_error(write_npz(tmp_path / "m.npz", arrays, meta))
+
+
+def test_a_model_saved_without_data_facts_predicts_through_the_cli(tmp_path, fitted):
+    """Library users may save without `info`: forecasts are then numbered 1, 2, … after the end."""
+    from conftest import run_cli
+    path = tmp_path / "lib.npz"
+    modelfile.save(str(path), fitted)
+    result = run_cli("predict", "-m", path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "unique_id,ds,forecast" and len(lines) == 1 + 2 * fitted.config.horizon
+    assert [line.split(",")[1] for line in lines[1:1 + fitted.config.horizon]] == \
+        [str(k) for k in range(1, fitted.config.horizon + 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# checkpoints: what a resume relies on is checked when the file is read
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "c.npz"
+    config = Config(horizon=6, input_size=24, season=12, hidden_size=4, epochs=3, batch_size=16,
+                    batches_per_epoch=2, ensemble=1, patience=10)
+    Forecaster(config).fit([pattern(60), pattern(50, 5, 40.0)],
+                           on_checkpoint=lambda c: c.loop.epoch == 2 and modelfile.save_checkpoint(str(path), c))
+    return path
+
+
+@pytest.mark.parametrize("edit", [
+    lambda loop: loop.update(rng={"bit_generator": "PCG64", "state": "garbage"}),
+    lambda loop: loop.update(rng=[1, 2]),
+    lambda loop: loop.update(epoch=-1_000_000),        # would train a million epochs
+    lambda loop: loop.update(epoch=1),                 # a history of 2 epochs
+    lambda loop: loop.update(finished=True),           # not finished at epoch 2 of 3
+    lambda loop: loop.update(waited="x"),
+    lambda loop: loop.update(best_loss=None),
+], ids=["rng-state", "rng-type", "negative-epoch", "epoch-vs-history", "finished-early", "waited", "best-loss"])
+def test_checkpoint_loop_state_is_checked(checkpoint, tmp_path, edit):
+    arrays, meta = arrays_and_meta(checkpoint)
+    edit(meta["loops"][0])
+    path = write_npz(tmp_path / "c.npz", arrays, meta)
+    with pytest.raises(ModelFileError) as exc:
+        modelfile.load_checkpoint(str(path))
+    assert "\n" not in str(exc.value)
+
+
+def test_parameter_stand_ins_match_the_network(fitted):
+    """The loader's zero-memory stand-ins have the names, shapes and dtype of real weights."""
+    for config in (fitted.config, fitted.config.replace(num_layers=3, hidden_size=5, dtype="float64"),
+                   fitted.config.replace(season=1, patch=None), fitted.config.replace(season_features=False)):
+        config = config.replace(patch=config.patch or 1)
+        real = Forecaster(config).window_maker.n_features
+        params = network.init_params(network.Shape(real, config.hidden_size, config.num_layers, config.horizon),
+                                     np.random.default_rng(0), np.dtype(config.dtype))
+        stand_ins = modelfile._param_template(config)
+        assert {k: (v.shape, v.dtype) for k, v in stand_ins.items()} == {k: (v.shape, v.dtype) for k, v in params.items()}
