@@ -23,8 +23,9 @@ ours/torch (below 1: ours is faster) against torch's defaults and against torch 
 `torch.set_flush_denormal(True)`; GFLOP/s counts the matrix products of full BPTT
 (2·m·n·k each) and is set against the machine's measured float32 matrix-multiply peak.
 "threads" is the budget given to each side: torch.set_num_threads(n), and for ours
-threadpoolctl's limit on the BLAS pool (ours runs its step loops on one BLAS thread whatever
-the budget: see forecast_cli/lstm.py).  Ours stops BPTT early once the carried gradient is
+threadpoolctl's limit on the BLAS pool (ours runs every step loop on one BLAS thread, and
+inference on large enough batches runs blocks of the batch on that many threads: see
+forecast_cli/lstm.py and network.predict).  Ours stops BPTT early once the carried gradient is
 below float32 rounding (lstm_backward); the "bptt" column shows the steps it actually ran, per
 layer, in the last training step of the config.
 

@@ -47,7 +47,7 @@ class OneLineErrors(TyperGroup):
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
             render.error(exc.format_message().strip().replace("\n", " ") + hint)
             sys.exit(ExitCode.USAGE)
-        except click_errors.Abort:
+        except typer.Abort:
             render.error("interrupted")
             sys.exit(ExitCode.INTERRUPTED)
         except click_errors.ClickException as exc:

@@ -38,7 +38,7 @@ class Config:
     season: Optional[int] = _opt(None, "season length in steps; auto: from the frequency (24 hourly, 7 daily, 52 weekly, 12 monthly, 4 quarterly, else 1)",
                                  low=1, high=100_000, auto=True)
     # --- the network -----------------------------------------------------------------------
-    hidden_size: int = _opt(128, "LSTM units per layer", low=1, high=4096)
+    hidden_size: int = _opt(256, "LSTM units per layer", low=1, high=4096)
     num_layers: int = _opt(1, "stacked LSTM layers", low=1, high=16)
     dropout: float = _opt(0.0, "dropout between stacked layers during training", low=0.0, high=0.95)
     patch: Optional[int] = _opt(None, "values the network reads per step (input_size must be a multiple); auto: the season when it divides input_size, else 1",
@@ -61,7 +61,7 @@ class Config:
     val_size: Optional[int] = _opt(None, "last steps of each series held out for early stopping; auto: the horizon; 0: none",
                                    low=0, high=100_000, auto=True)
     patience: int = _opt(10, "epochs without validation improvement before stopping", low=1, high=100_000)
-    ensemble: int = _opt(1, "models trained with different seeds; forecasts are their median", low=1, high=100)
+    ensemble: int = _opt(2, "models trained with different seeds; forecasts are their median", low=1, high=100)
     workers: Optional[int] = _opt(None, "processes training ensemble members at once (the result is the same); auto: one per core",
                                   low=1, high=256, auto=True)
     seed: int = _opt(0, "random seed; the same seed gives the same model", low=0, high=2**32 - 1)

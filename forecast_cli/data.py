@@ -285,17 +285,44 @@ def _infer_freq(index: pd.DatetimeIndex) -> str | None:
 def infer_frequency(all_times, kind: str) -> tuple[list, int]:
     """Each series' sampling frequency: pandas' inference on the series or, where it has
     gaps, on its short gap-free stretches; series where neither works take the most common
-    one.  Integer steps: the most common step.  Returns (aliases, step)."""
+    one.  When no series has a frequency that way (gaps everywhere), each takes its most
+    common spacing if that is a fixed duration every spacing is a multiple of.  Integer
+    steps: the most common step.  Returns (aliases, step)."""
     if kind == "integer":
         steps = Counter(int(d) for t in all_times for d in np.diff(t[:1000]) if d > 0)
         return [None] * len(all_times), steps.most_common(1)[0][0] if steps else 1
     freqs = [_series_freq(pd.DatetimeIndex(t)) for t in all_times]
     votes = Counter(f for f in freqs if f)
     if not votes:
+        freqs = [_modal_spacing(t) for t in all_times]
+        votes = Counter(f for f in freqs if f)
+    if not votes:
         log.warning("could not infer the time frequency; forecasts are numbered 1, 2, … after the last time")
         return freqs, 1
     common = votes.most_common(1)[0][0]
     return [f or _borrowed(common, t) for f, t in zip(freqs, all_times)], 1
+
+
+def _modal_spacing(times) -> str | None:
+    """The alias of a series' most common spacing, if it is a fixed duration (days, hours,
+    minutes …) that every spacing is a whole multiple of — so a series with gaps everywhere
+    (no gap-free stretch for pandas to read) is still put on its grid, not closed up.  Seven
+    days is a week anchored on the series' weekday.  None otherwise."""
+    ns = np.asarray(times).astype("datetime64[ns]").astype(np.int64)
+    spacings = np.diff(ns)
+    if len(spacings) < 2 or np.any(spacings <= 0):
+        return None
+    values, counts = np.unique(spacings, return_counts=True)
+    step = int(values[np.argmax(counts)])
+    if np.any(spacings % step):
+        return None
+    if step == 7 * 86_400 * 10**9:
+        return "W-" + pd.Timestamp(times[0]).day_name()[:3].upper()
+    for unit, alias in ((86_400, "D"), (3_600, "h"), (60, "min"), (1, "s")):
+        if step % (unit * 10**9) == 0:
+            n = step // (unit * 10**9)
+            return alias if n == 1 else f"{n}{alias}"
+    return None
 
 
 def _borrowed(common: str, times) -> str:

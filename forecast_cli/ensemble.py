@@ -21,6 +21,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import network
+from .errors import TrainingError
 from .train import LoopState, TrainSettings, fit_network
 from .windows import Panel, WindowMaker
 
@@ -85,67 +86,85 @@ def train_members(job: MemberJob, loops: list, workers: int, on_epoch=None,
 # ------------------------------------------------------------------------------------------
 # worker processes
 
-_messages = None   # in a worker: the queue of (kind, payload) going back to the parent
-_stop = None       # in a worker: the event the parent sets to stop training
-
-
-def _init_worker(messages, stop, parent: int) -> None:
-    """Workers leave SIGINT and SIGTERM to the parent, which stops them through `stop`, and
-    end themselves if the parent dies (killed with SIGKILL, it cannot tell them)."""
-    global _messages, _stop
+def _worker(job: MemberJob, k: int, state: LoopState | None, send_states: bool, messages, stop, parent: int) -> None:
+    """Train member k in a child process; everything goes back through `messages`:
+    ("epoch", report), ("state", (k, snapshot)), then ("done", (k, loop)) or ("error", exc)."""
+    # Ctrl-C and SIGTERM are the parent's to handle: it stops the workers through `stop`
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _messages, _stop = messages, stop
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    # a copy: the queue pickles in a background thread, while training goes on changing `s`
+    on_state = (lambda s: messages.put(("state", (k, copy.deepcopy(s))))) if send_states else None
+    try:
+        loop = train_member(job, k, state, lambda report: messages.put(("epoch", report)), on_state, stop.is_set)
+        messages.put(("done", (k, loop)))
+    except Exception as exc:
+        messages.put(("error", exc))
 
 
 def _exit_with_parent(parent: int) -> None:
-    # the parent's pid comes from the parent: one that died while this worker started up
-    # is noticed too (by then getppid() is already another process)
+    """End this worker when its parent dies (killed with SIGKILL, it cannot say so).  The
+    parent's pid comes from the parent, so one that died while this worker started up is
+    noticed too (by then getppid() is already another process)."""
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(1)
 
 
-def _worker(job: MemberJob, k: int, state: LoopState | None, send_states: bool) -> LoopState:
-    # a copy: the queue pickles in a background thread, while training goes on changing `s`
-    on_state = (lambda s: _messages.put(("state", (k, copy.deepcopy(s))))) if send_states else None
-    return train_member(job, k, state, lambda report: _messages.put(("epoch", report)), on_state, _stop.is_set)
-
-
 def _train_in_processes(job, loops, todo, workers, on_epoch, on_state, should_stop) -> list:
+    """Run at most `workers` members at once, each in its own process; on any way out
+    (done, error, a second Ctrl-C) no worker is left running."""
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe with threaded BLAS libraries
     messages, stop = ctx.Queue(), ctx.Event()
-    with _one_blas_thread_in_children():
-        pool = ctx.Pool(min(workers, len(todo)), _init_worker, (messages, stop, os.getpid()))
+    waiting, running = list(todo), {}
     try:
-        pending = {k: pool.apply_async(_worker, (job, k, loops[k], on_state is not None)) for k in todo}
-        while not all(result.ready() for result in pending.values()):
+        while waiting or running:
+            while waiting and len(running) < workers and not stop.is_set():
+                k = waiting.pop(0)
+                running[k] = ctx.Process(target=_worker, daemon=True, args=(
+                    job, k, loops[k], on_state is not None, messages, stop, os.getpid()))
+                with _one_blas_thread_in_children():
+                    running[k].start()
+            if stop.is_set():
+                waiting.clear()                      # a member never started stays None
             if should_stop and should_stop():
                 stop.set()
-            _deliver(messages, on_epoch, on_state, timeout=0.1)
-        _deliver(messages, on_epoch, on_state, timeout=0)
-        for k, result in pending.items():
-            loops[k] = result.get()  # re-raises a worker's error (e.g. divergence) here
-        pool.close()
+            for k, loop in _deliver(messages, on_epoch, on_state, running):
+                loops[k] = loop
+                running.pop(k).join()
     finally:
-        pool.terminate()
-        pool.join()
+        for process in running.values():
+            process.kill()
+            process.join()
     return loops
 
 
-def _deliver(messages, on_epoch, on_state, timeout: float) -> None:
-    """Hand the workers' progress reports and states to the callbacks, in arrival order."""
+def _deliver(messages, on_epoch, on_state, running: dict, timeout: float = 0.1) -> list:
+    """Hand the workers' reports and states to the callbacks, in arrival order; return the
+    (k, final loop) of members that finished.  A worker's error is raised here."""
+    finished, wait = [], timeout
     while True:
         try:
-            kind, payload = messages.get(timeout=timeout) if timeout else messages.get_nowait()
+            kind, payload = messages.get(timeout=wait)
         except queue.Empty:
-            return
+            break
+        wait = 0.001
         if kind == "epoch" and on_epoch:
             on_epoch(payload)
         elif kind == "state" and on_state:
             on_state(*payload)
-        timeout = 0
+        elif kind == "done":
+            finished.append(payload)
+        elif kind == "error":
+            raise payload
+    done = {k for k, _ in finished}
+    ended = [k for k, process in running.items() if k not in done and process.exitcode is not None]
+    if ended and timeout < 2:  # its last message may still be on the way: wait for it once
+        return finished + _deliver(messages, on_epoch, on_state, {k: running[k] for k in ended}, timeout=2)
+    if ended:
+        raise TrainingError(f"the process training model {ended[0] + 1} ended unexpectedly "
+                            f"(exit code {running[ended[0]].exitcode})")
+    return finished
 
 
 class _one_blas_thread_in_children:

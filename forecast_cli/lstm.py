@@ -11,20 +11,23 @@ The four gates share one fused weight matrix, in PyTorch's order i, f, g, o:
 (`Wx` is PyTorch's `weight_ih_l{k}` transposed, `Wh` is `weight_hh_l{k}` transposed and
 `b = bias_ih + bias_hh`.)
 
-The step loop is a chain of small NumPy calls, so it is written to make few of them, each on
-one contiguous block:
+The step loop is a chain of small NumPy calls, each costing ≈ 0.3 µs before any arithmetic, so
+it is written to make few of them, each on one contiguous block:
 
 * Inside, arrays are feature-major, (T, features, B): every gate of a step is one contiguous
   (H, B) block (elementwise calls on column slices of a (B, 4H) block cost 3–4× more).
 * One product per step gives the whole pre-activation: z_t = W [h_{t-1}; x_t; 1], with
-  W = [Wh; Wx; b]ᵀ — the input projection and the bias ride along in the same call, and after
-  the loop one product Σ_t [h_{t-1}; x_t; 1] δz_tᵀ gives ∂Wh, ∂Wx and ∂b together.
+  W = [Wh; Wx; b]ᵀ — the input projection and the bias ride along in the same call, and
+  Σ_t δz_t [h_{t-1}; x_t; 1]ᵀ gives ∂Wh, ∂Wx and ∂b together.
 * The gate rows are kept in the order o, i, f, g with c_{t-1} stored right after them,
   [o; i; f; g; c_{t-1}]: the σ gates are one block, and the two products of
   c_t = i ⊙ g + f ⊙ c_{t-1} are one multiply of [i; f] by [g; c_{t-1}].
 * The four activations are one `tanh` over the gate block, since σ(z) = ½·tanh(z/2) + ½ —
   the σ rows of W are pre-scaled by ½.  In float32 this also makes a saturated σ exactly 0 or
-  1 instead of a denormal number, which the CPU would handle a hundred times slower.
+  1 where 1/(1 + e^−z) would be a denormal number, which the CPU handles many times slower.
+* Each step's views of the buffers are made before the loop; backward goes a chunk of steps
+  at a time (see _backward_steps); big buffers are recycled (see _buffer); the BLAS runs on
+  one thread (see one_blas_thread).
 """
 
 from __future__ import annotations
@@ -40,23 +43,27 @@ from threadpoolctl import ThreadpoolController
 
 GATES = "ifgo"                  # the order in the parameters (PyTorch's)
 ROWS = GATES[-1] + GATES[:-1]   # the order inside, "oifg": σ gates first, then i, f beside g, c_{t-1}
-CHUNK = 65_536        # backward precomputes the step-local factors for ≈ this many (H, B) entries at once
+CHUNK = 65_536                  # backward's chunks hold ≈ this many (step, unit, column) entries
+FUSE_COPY_MIN = 2048            # steps × columns from which the fused weights are copied (see fuse)
 
-
-_SPARE_BIG = 1 << 16      # bytes: arrays at least this big are recycled (see _buffer)
-_SPARE_KEEP = 12          # at most this many idle big arrays are kept
+_SPARE_BIG = 1 << 16            # bytes: arrays at least this big are recycled (see _buffer)
+_SPARE_KEEP = 12                # at most this many idle ones are kept
 _spare: list = []
 _spare_lock = threading.Lock()
-
 
 _BLAS = ThreadpoolController().select(user_api="blas")
 
 
-def _one_blas_thread():
+def blas_threads() -> int:
+    """The threads the BLAS may use now (its default, OPENBLAS_NUM_THREADS, or a threadpoolctl limit)."""
+    return max([lib["num_threads"] for lib in _BLAS.info()], default=1)
+
+
+def one_blas_thread():
     """Context: the BLAS on one thread.  The step loop's products are small and come one after
     another: a second thread never helped them, and when the machine was shared (the other
-    core busy) every product waited for a descheduled thread — 5–20× slower on 2 cores."""
-    if all(lib["num_threads"] == 1 for lib in _BLAS.info()):
+    core busy) every product waited for a descheduled thread — 2–20× slower on 2 cores."""
+    if blas_threads() == 1:
         return contextlib.nullcontext()                  # already: spare the limit's ≈ 10 µs
     return _BLAS.limit(limits=1)
 
@@ -65,10 +72,10 @@ def _buffer(shape, dtype) -> np.ndarray:
     """np.empty(shape, dtype), on the memory of an earlier big buffer that nothing refers to any
     more (no array or view of it is alive) when there is one.
 
-    Fresh memory from the OS costs a page fault per page, which the kernel must zero: for the
-    caches of a long sequence that took as long as the arithmetic, and on a busy machine now
-    and then stalled a step for a second.  Buffers are kept per process, like a caching
-    allocator; the idle ones beyond _SPARE_KEEP are let go.
+    Fresh memory from the OS costs a page fault per page, which the kernel must zero: a
+    training step of batch 64 × 48 steps took 1.6× as long with fresh caches, and with long
+    sequences steps now and then stalled for a second.  Buffers are kept per process, like a
+    caching allocator; the idle ones beyond _SPARE_KEEP are let go.
     """
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
@@ -135,8 +142,28 @@ def lstm_forward(x: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
     keep_cache=False nothing is kept for backward (inference): the gate and cell buffers of
     two steps are reused in turn, which is faster.
     """
-    T, B, I = x.shape
+    return lstm_forward_fused(x, fuse(Wx, Wh, b, x.shape[0] * x.shape[1]), keep_cache)
+
+
+def fuse(Wx, Wh, b, columns: int) -> np.ndarray:
+    """W = [Wh; Wx; b]ᵀ (4H, H+I+1) in ROWS order, the σ rows scaled by ½: tanh(W zin) holds
+    tanh(z/2) there.  For a run over `columns` = T·B columns in all.
+
+    W is a contiguous copy only when the run is long enough to pay for it: a product with a
+    transposed operand is up to 16% slower per step, but the strided copy of a (H+I+1, 4H)
+    matrix takes ≈ 2–7 ns an entry — 1–2 ms at H = 256, more than 7 whole steps.
+    """
     H = Wh.shape[0]
+    WT = _to_rows(np.concatenate([Wh, Wx, b[None, :]]))
+    WT[:, :3 * H] *= WT.dtype.type(0.5)
+    return np.ascontiguousarray(WT.T) if columns >= FUSE_COPY_MIN else WT.T
+
+
+def lstm_forward_fused(x: np.ndarray, W: np.ndarray, keep_cache: bool = True):
+    """lstm_forward with the weights fused already (see fuse): the same W serves every block
+    of a batch."""
+    T, B, I = x.shape
+    H = W.shape[0] // 4
     zin = _buffer((T + 1, H + I + 1, B), x.dtype)
     zin[0, :H] = 0.0                                     # h_0 = 0
     zin[:T, H:H + I] = x.transpose(0, 2, 1)
@@ -144,18 +171,10 @@ def lstm_forward(x: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
     zin[T, H:] = 0.0
     act = _buffer((T + 1 if keep_cache else 2, 5 * H, B), x.dtype)
     tc = _buffer((T if keep_cache else 1, H, B), x.dtype)
-    with _one_blas_thread():
-        _forward_steps(_fused_weights(Wx, Wh, b), zin, act, tc)
+    with one_blas_thread():
+        _forward_steps(W, zin, act, tc)
     cache = LSTMCache(zin, act, tc) if keep_cache else None
     return zin[1:, :H].transpose(0, 2, 1), cache
-
-
-def _fused_weights(Wx, Wh, b) -> np.ndarray:
-    """W = [Wh; Wx; b]ᵀ in ROWS order, the σ rows scaled by ½: tanh(W zin) holds tanh(z/2) there."""
-    H = Wh.shape[0]
-    W = np.ascontiguousarray(_to_rows(np.concatenate([Wh, Wx, b[None, :]])).T)
-    W[:3 * H] *= W.dtype.type(0.5)
-    return W
 
 
 def _forward_steps(W, zin, act, tc):
@@ -195,9 +214,9 @@ def lstm_backward(dh_out: np.ndarray, cache: LSTMCache, Wx: np.ndarray, Wh: np.n
                   first_grad_step: int = 0, need_dx: bool = True):
     """Backpropagation through time for one layer.
 
-    dh_out (T, B, H) is ∂L/∂h_t arriving from above; it must be zero before
-    `first_grad_step` (the caller knows, e.g. a head that reads only h_T sets T-1), and it is
-    not read there.  Going back from t = T-1, with carried gradients δh, δc:
+    dh_out (T, B, H) is ∂L/∂h_t arriving from above; before `first_grad_step` it is taken
+    as zero and not read (the caller knows: a head that reads only h_T sets T-1, and may pass
+    a broadcast of that one step).  Going back from t = T-1, with carried gradients δh, δc:
 
         δh = δh_carry + dh_out[t]
         δo = δh ⊙ tanh(c_t)                 δc = δc_carry + δh ⊙ o ⊙ (1 − tanh²(c_t))
@@ -205,31 +224,31 @@ def lstm_backward(dh_out: np.ndarray, cache: LSTMCache, Wx: np.ndarray, Wh: np.n
         δz = [δi·i(1−i), δf·f(1−f), δg·(1−g²), δo·o(1−o)]
         δh_carry = δz Wh^T
 
-    and after the loop, over all steps at once: ∂Wx = Σ x_t^T δz_t, ∂Wh = Σ h_{t−1}^T δz_t,
+    and, a chunk of steps at a time: ∂Wx = Σ x_t^T δz_t, ∂Wh = Σ h_{t−1}^T δz_t,
     ∂b = Σ δz_t, ∂x_t = δz_t Wx^T.
 
     Once no more gradient arrives from above and the carried δh, δc have fallen below the
-    dtype's resolution relative to their largest value, earlier steps would only add terms
-    below rounding (and, in float32, crawl through slow denormal arithmetic): they are
-    skipped, leaving δz = 0 there.
+    dtype's resolution relative to the largest they reached in this layer, earlier steps would
+    only add terms below rounding (and, in float32, crawl through slow denormal arithmetic):
+    they are skipped, leaving δz = 0 there.
 
     Returns (dx or None, dWx, dWh, db, stop): dx is zero before step `stop`.
     """
     zin, T, H = cache.zin, cache.tc.shape[0], cache.hidden
     B, I = zin.shape[2], Wx.shape[0]
-    dWT = np.zeros((4 * H, H + I + 1), dtype=zin.dtype)    # Σ_t δz_t [h_{t−1}; x_t; 1]ᵀ, ROWS order
+    dW = np.zeros((H + I + 1, 4 * H), dtype=zin.dtype)     # Σ_t [h_{t−1}; x_t; 1] δz_tᵀ, ROWS order
     dx = _buffer((T, I, B), zin.dtype) if need_dx else None
-    with _one_blas_thread():
-        stop = _backward_steps(dh_out, cache, _to_rows(Wh), _to_rows(Wx), first_grad_step, dWT, dx)
-    dW = np.ascontiguousarray(_to_gates(dWT.T))             # [∂Wh; ∂Wx; ∂b]
+    with one_blas_thread():
+        stop = _backward_steps(dh_out, cache, _to_rows(Wh), _to_rows(Wx), first_grad_step, dW, dx)
+    dW = _to_gates(dW)                                      # [∂Wh; ∂Wx; ∂b]
     if need_dx:
         dx[:stop] = 0.0
         dx = dx.transpose(0, 2, 1)
     return dx, dW[H:H + I], dW[:H], dW[H + I], stop
 
 
-def _backward_steps(dh_out, cache, Wh_rows, Wx_rows, first_grad_step, dWT, dx) -> int:
-    """The recurrence backwards; adds Σ_t δz_t zin[t]ᵀ to dWT and writes Wx δz_t into dx[t]
+def _backward_steps(dh_out, cache, Wh_rows, Wx_rows, first_grad_step, dW, dx) -> int:
+    """The recurrence backwards; adds Σ_t zin[t] δz_tᵀ to dW and writes Wx δz_t into dx[t]
     (when dx is given).  Returns the step it stopped at.
 
     It goes a chunk of steps at a time, so that the chunk's data stays in cache: first the
@@ -249,11 +268,12 @@ def _backward_steps(dh_out, cache, Wh_rows, Wx_rows, first_grad_step, dWT, dx) -
     n = max(1, min(T, CHUNK // (H * B)))
     # per step of a chunk: δh ⊙ P (H rows), δz (4H), P and Q (2H), R (3H), σ' of o, i, f (3H)
     chunk = _buffer((n, 13 * H, B), dt)
-    dh_p, dz, pq, R, ds = (chunk[:, a:b] for a, b in _splits(H, 1, 4, 2, 3, 3))
+    dhp, dz, pq, R, ds = (chunk[:, a:b] for a, b in _splits(H, 1, 4, 2, 3, 3))
     # each step's views made up front: slicing in the loop costs as much as a small call
-    dz_k, pq_k, dhp_dzo = list(dz), list(pq.reshape(n, 2, H, B)), list(chunk[:, :2 * H].reshape(n, 2, H, B))
-    dh_p, dz_ifg, R_k = list(dh_p), list(dz.reshape(n, 4, H, B)[:, 1:]), list(R.reshape(n, 3, H, B))
-    f = list(act[:T, 2 * H:3 * H])
+    dz_k, dhp_k, f = list(dz), list(dhp), list(act[:T, 2 * H:3 * H])
+    pq_k, R_k = list(pq.reshape(n, 2, H, B)), list(R.reshape(n, 3, H, B))
+    dhp_dzo_k = list(chunk[:, :2 * H].reshape(n, 2, H, B))        # [δh ⊙ P; δz_o], side by side
+    dz_ifg_k = list(dz.reshape(n, 4, H, B)[:, 1:])
     tiny, peak, stop = np.finfo(dt).eps, 0.0, None
     for end in range(T, 0, -n):
         start = max(0, end - n)
@@ -262,9 +282,9 @@ def _backward_steps(dh_out, cache, Wh_rows, Wx_rows, first_grad_step, dWT, dx) -
             k = t - start
             if t >= first_grad_step:
                 dh += dh_out[t].T
-            np.multiply(pq_k[k], dh, dhp_dzo[k])                      # δh ⊙ P, δz_o
-            np.add(dc, dh_p[k], dc)                                   # δc
-            np.multiply(R_k[k], dc, dz_ifg[k])                        # δz_i, δz_f, δz_g
+            np.multiply(pq_k[k], dh, dhp_dzo_k[k])                    # δh ⊙ P, δz_o
+            np.add(dc, dhp_k[k], dc)                                  # δc
+            np.multiply(R_k[k], dc, dz_ifg_k[k])                      # δz_i, δz_f, δz_g
             np.multiply(dc, f[t], dc)                                 # δc_carry = δc ⊙ f
             np.dot(Wh_rows, dz_k[k], dh)                              # δh_carry = Wh δz
             if t % 4 == 0:                                            # the early stop
@@ -275,7 +295,7 @@ def _backward_steps(dh_out, cache, Wh_rows, Wx_rows, first_grad_step, dWT, dx) -
                     break
         first = (stop if stop is not None else start) - start
         done = dz[first:end - start]
-        dWT += np.matmul(done, zin[start + first:end].transpose(0, 2, 1)).sum(axis=0)
+        dW += np.matmul(zin[start + first:end], done.transpose(0, 2, 1)).sum(axis=0)
         if dx is not None:
             np.matmul(Wx_rows, done, out=dx[start + first:end])
         if stop is not None:

@@ -17,6 +17,8 @@ from forecast_cli.cli import app
 from conftest import AIR, M4, TINY
 
 runner = CliRunner()
+# ensemble members one after another: the intervals are what is tested here, not the worker pool
+SMALL = [*TINY, "--workers", "1"]
 INTERVAL_COLUMNS = ["forecast-lo-80", "forecast-hi-80", "forecast-lo-95", "forecast-hi-95"]
 
 
@@ -30,7 +32,7 @@ def invoke(*args):
 def many_model(tmp_path_factory):
     """A tiny model of the 8 M4 sample series (integer steps)."""
     path = tmp_path_factory.mktemp("many") / "m4.npz"
-    result = invoke("train", M4, *TINY, "--horizon", "4", "--input-size", "12", "--batches-per-epoch", "2", "-o", path, "-q")
+    result = invoke("train", M4, *SMALL, "--horizon", "4", "--input-size", "12", "--batches-per-epoch", "2", "-o", path, "-q")
     assert result.exit_code == 0, result.stderr
     return path
 
@@ -80,14 +82,14 @@ def test_level_out_of_range_is_a_usage_error(trained_model, level):
 
 def test_levels_need_a_calibrated_model(tmp_path):
     model = tmp_path / "noval.npz"
-    assert invoke("train", AIR, *TINY, "--val-size", "0", "-o", model, "-q").exit_code == 0
+    assert invoke("train", AIR, *SMALL, "--val-size", "0", "-o", model, "-q").exit_code == 0
     result = invoke("predict", "-m", model, "--level", 95)
     assert result.exit_code == 1 and result.stdout == ""
     assert "val_size 0" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_evaluate_reports_interval_scores(tmp_path):
-    result = invoke("evaluate", AIR, *TINY, "--level", 95, "-f", "csv", "-q")
+    result = invoke("evaluate", AIR, *SMALL, "--level", 95, "-f", "csv", "-q")
     assert result.exit_code == 0, result.stderr
     frame = pd.read_csv(io.StringIO(result.stdout)).set_index("method")
     assert {"coverage-95", "MSIS-95", "ACD-95"} <= set(frame.columns)
@@ -124,7 +126,7 @@ def test_quiet_silences_charts(trained_model):
 
 
 def test_evaluate_plot_draws_actuals_against_forecasts():
-    result = invoke("evaluate", AIR, *TINY, "--level", 80, "--plot", "-f", "csv")
+    result = invoke("evaluate", AIR, *SMALL, "--level", 80, "--plot", "-f", "csv")
     assert result.exit_code == 0
     assert "actuals against the forecast" in result.stderr and "80% interval" in result.stderr
     assert result.stdout.startswith("method,")
@@ -152,7 +154,7 @@ def test_plot_file_writes_a_png(trained_model, tmp_path):
 def test_plot_file_writes_an_svg_for_evaluate(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "backtest.svg"
-    result = invoke("evaluate", AIR, *TINY, "-l", 95, "--plot-file", out, "-f", "csv", "-q")
+    result = invoke("evaluate", AIR, *SMALL, "-l", 95, "--plot-file", out, "-f", "csv", "-q")
     assert result.exit_code == 0, result.stderr
     assert "<svg" in out.read_text()[:2000]
 

@@ -200,3 +200,23 @@ def test_subprocess_info_json(trained_model, tmp_path):
 def test_errors_only_on_stderr(tmp_path):
     result = invoke("predict", "-m", tmp_path / "nope.npz", "--format", "json")
     assert result.exit_code == 1 and result.stdout == "" and result.stderr.startswith("error: ")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`predict | head -1`: the closed pipe ends the run quietly, as with any Unix filter."""
+    import subprocess
+    import sys
+    rows = ["unique_id,ds,y"] + [f"s{k},{t},{5 + np.sin(t / 4):.3f}" for k in range(400) for t in range(40)]
+    data = tmp_path / "many.csv"
+    data.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.npz"
+    assert run_cli("train", data, "--horizon", "12", "--season", "4", "--epochs", "1", "--hidden-size", "4",
+                   "-o", model, "--quiet").returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "forecast_cli", "predict", "-m", str(model)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()                      # the reader goes away after one line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert first.startswith(b"unique_id,ds,forecast")
+    assert "Traceback" not in err and "Error" not in err

@@ -22,7 +22,7 @@ def config_error(**values) -> str:
 
 def test_defaults_are_valid_and_auto_is_none():
     c = Config()
-    assert c.hidden_size == 128 and c.epochs == 100 and c.scaling == "mean"
+    assert c.hidden_size == 256 and c.ensemble == 2 and c.epochs == 100 and c.scaling == "mean"
     assert c.horizon is None and c.input_size is None and c.season is None and c.val_size is None and c.patch is None and c.skip is True
     assert Config(horizon="auto").horizon is None
 

@@ -32,6 +32,22 @@ def alive(pid: int) -> bool:
         return False
 
 
+def wait_for_workers(pid: int, count: int, timeout: float = 120.0) -> list:
+    """The pool's worker processes (not its resource tracker), once `count` have started."""
+    deadline, workers = time.monotonic() + timeout, []
+    while len(workers) < count and time.monotonic() < deadline:
+        workers = []
+        for child in children_of(pid):
+            try:
+                cmdline = open(f"/proc/{child}/cmdline", "rb").read()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                workers.append(child)
+        time.sleep(0.1)
+    return workers
+
+
 def test_workers_end_when_the_parent_is_killed(tmp_path):
     rng = np.random.default_rng(0)
     rows = ["unique_id,ds,y"] + [f"s{k},{t},{10 + np.sin(t / 3) + rng.normal(0, .1):.3f}" for k in range(3) for t in range(200)]
@@ -41,16 +57,33 @@ def test_workers_end_when_the_parent_is_killed(tmp_path):
                              "--hidden-size", "8", "--epochs", "100000", "--patience", "100000", "--ensemble", "2",
                              "--workers", "2", "-o", str(tmp_path / "m.npz"), "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    workers = []
-    while len(workers) < 2 and time.monotonic() < deadline:   # the pool's two workers (and a resource tracker)
-        workers = [p for p in children_of(proc.pid) if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()
-                   and b"resource_tracker" not in open(f"/proc/{p}/cmdline", "rb").read()]
-        time.sleep(0.1)
+    try:
+        workers = wait_for_workers(proc.pid, 2)
+    finally:
+        proc.send_signal(signal.SIGKILL)   # even when the test fails: never leave a 100,000-epoch run behind
+        proc.wait(timeout=30)
     assert len(workers) == 2, "the workers did not start"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
     deadline = time.monotonic() + 30
     while any(alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(p) for p in workers), "worker processes outlived their killed parent"
+
+
+def test_an_error_in_a_worker_is_raised_in_the_parent_and_no_worker_is_left():
+    """Divergence in a worker process surfaces as the usual TrainingError; the other worker,
+    still training, is stopped (a parent waiting on it forever was a real bug)."""
+    import multiprocessing
+
+    import pytest
+
+    from forecast_cli.config import Config
+    from forecast_cli.errors import TrainingError
+    from forecast_cli.forecaster import Forecaster
+
+    t = np.arange(300)
+    series = [10 + np.sin(t / 3), 20 + np.cos(t / 5)]
+    config = Config(horizon=6, season=6, input_size=12, hidden_size=8, epochs=50, ensemble=2, workers=2,
+                    learning_rate=100.0, clip_norm=0.0, optimizer="sgd", loss="mse")
+    with pytest.raises(TrainingError, match="diverged"):
+        Forecaster(config).fit(series)
+    assert multiprocessing.active_children() == []

@@ -149,7 +149,8 @@ def _seasonal_panel(n_series=12, n=160, m=8, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     series = _seasonal_panel()
-    config = Config(horizon=8, season=8, input_size=24, hidden_size=8, epochs=5, batch_size=32, seed=0)
+    config = Config(horizon=8, season=8, input_size=24, hidden_size=8, epochs=5, batch_size=32, seed=0,
+                    ensemble=2, workers=1)  # intervals of the members' median; no worker pool needed
     return Forecaster(config).fit(series), series
 
 
@@ -190,7 +191,7 @@ def test_coverage_near_nominal_on_fresh_windows(fitted):
 
 
 def test_no_calibration_without_validation():
-    f = Forecaster(Config(horizon=4, season=1, input_size=8, hidden_size=4, epochs=1, val_size=0)).fit([np.arange(40.0)])
+    f = Forecaster(Config(horizon=4, season=1, input_size=8, hidden_size=4, epochs=1, val_size=0, ensemble=1)).fit([np.arange(40.0)])
     assert f.calibration is None
     with pytest.raises(ForecastError, match="val_size 0"):
         intervals.predict(f, [95])

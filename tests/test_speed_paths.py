@@ -126,7 +126,7 @@ def test_long_float32_backward_leaves_no_denormal_numbers():
     assert all(subnormal(g) == 0 for g in (dx, dWx, dWh, db))
 
 
-def test_the_step_loop_runs_on_one_blas_thread(monkeypatch):
+def test_the_step_loop_runs_onone_blas_thread(monkeypatch):
     seen = []
     real = lstm._forward_steps
 
@@ -138,3 +138,24 @@ def test_the_step_loop_runs_on_one_blas_thread(monkeypatch):
     lstm_forward(*layer())
     assert seen and set(seen) == {1}
     assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before   # restored
+
+
+def test_predict_on_threads_equals_one_thread(monkeypatch):
+    rng = np.random.default_rng(4)
+    params = network.init_params(network.Shape(2, 8, 2, 3), rng)
+    x = rng.normal(size=(7, 50, 2)).astype(np.float32)
+    alone = network.predict(params, x, block=16)
+    monkeypatch.setattr(network, "blas_threads", lambda: 3)
+    monkeypatch.setattr(network, "PARALLEL_MIN", 8)
+    np.testing.assert_allclose(network.predict(params, x, block=16), alone, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(network.predict(params, x), alone, rtol=1e-6, atol=1e-7)   # 3 blocks of 17
+
+
+@pytest.mark.parametrize("copy_min", [0, 10 ** 9])
+def test_fused_weights_copied_or_not_give_the_same_layer(monkeypatch, copy_min):
+    x, Wx, Wh, b = layer(dtype=np.float64)
+    want, _ = lstm_forward(x, Wx, Wh, b)
+    monkeypatch.setattr(lstm, "FUSE_COPY_MIN", copy_min)
+    W = lstm.fuse(Wx, Wh, b, x.shape[0] * x.shape[1])
+    assert W.flags.c_contiguous == (copy_min == 0)
+    np.testing.assert_allclose(lstm.lstm_forward_fused(x, W)[0], want, rtol=1e-13, atol=1e-14)
