@@ -11,6 +11,11 @@ on Debian: `apt-get install time`):
     predict  lstm-forecast predict -m model.npz -o forecast.csv            (continues the series)
     predict  lstm-forecast predict -m model.npz big.csv -o forecast2.csv   (reads the CSV again)
 
+Two memory figures per step: GNU time's "Maximum resident set size" (the largest single
+process: with an ensemble trained in worker processes, the parent or one worker), and the peak
+of the whole process tree's resident memory summed, sampled from /proc every 50 ms — the one
+to hold against the limit.
+
 The data is seeded and looks like real demand: per series a level (log-normal over three
 orders of magnitude), a daily and a weekly cycle of random phase and strength, a slow trend
 and noise, never below zero.  The target is peak memory under 2 GB (issue 5); the script
@@ -26,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -54,19 +60,56 @@ def write_csv(path: Path, n_series: int, n_points: int, seed: int = 0) -> int:
     return path.stat().st_size
 
 
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of `root` and all its descendants, summed (Linux /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
+        tree.update(children)
+        frontier = children
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 2**20
+
+
 def measured(args: list[str], cwd: Path) -> dict:
-    """Run `python -m forecast_cli ARGS` under GNU time; returns wall seconds, max RSS and the exit status."""
+    """Run `python -m forecast_cli ARGS` under GNU time; returns wall seconds, the largest
+    process's max RSS (GNU time), the process tree's sampled peak and the exit status."""
     cmd = [GNU_TIME, "-v", sys.executable, "-m", "forecast_cli", *args]
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak, done = [0.0], threading.Event()
+
+    def sample():
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = proc.communicate()
+    done.set()
+    sampler.join()
     wall = time.perf_counter() - started
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    user = re.search(r"User time \(seconds\): ([\d.]+)", proc.stderr)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    user = re.search(r"User time \(seconds\): ([\d.]+)", stderr)
     return {"command": "lstm-forecast " + " ".join(args), "status": proc.returncode, "wall_s": wall,
             "user_s": float(user.group(1)) if user else float("nan"),
             "max_rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
-            "stderr": proc.stderr}
+            "tree_peak_mb": peak[0], "stderr": stderr}
 
 
 def main() -> int:
@@ -95,15 +138,16 @@ def main() -> int:
             ["predict", "-m", "model.npz", "big.csv", "-o", "forecast2.csv", "--quiet"],
         ]
         failed = False
-        print(f"{'step':<72} {'wall s':>8} {'user s':>8} {'max RSS MB':>11}")
+        print(f"{'step':<72} {'wall s':>7} {'user s':>7} {'max RSS MB':>11} {'tree peak MB':>13}")
         for args in steps:
             r = measured(args, work)
-            print(f"{r['command']:<72} {r['wall_s']:>8.1f} {r['user_s']:>8.1f} {r['max_rss_mb']:>11.0f}")
+            print(f"{r['command']:<72} {r['wall_s']:>7.1f} {r['user_s']:>7.1f} {r['max_rss_mb']:>11.0f} "
+                  f"{r['tree_peak_mb']:>13.0f}")
             if r["status"] != 0:
                 print(f"  failed with status {r['status']}:\n{r['stderr']}", file=sys.stderr)
                 failed = True
                 break
-            if r["max_rss_mb"] > opts.limit_mb:
+            if max(r["max_rss_mb"], r["tree_peak_mb"]) > opts.limit_mb:
                 print(f"  over the {opts.limit_mb:.0f} MB limit", file=sys.stderr)
                 failed = True
         rows = sum(1 for _ in open(work / "forecast.csv")) - 1 if (work / "forecast.csv").exists() else 0

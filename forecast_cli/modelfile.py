@@ -117,19 +117,28 @@ def save(path: str, forecaster: Forecaster, info: dict | None = None) -> None:
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
         "config": portable(forecaster.config),
-        "scaler": {"method": forecaster.scaler.method, "mu": forecaster.scaler.mu, "sigma": forecaster.scaler.sigma},
+        "scaler": _scaler_meta(forecaster.scaler),
         "series_ids": forecaster.series_ids,
         "histories": [h.to_dict() for h in forecaster.histories],
         "arrays": {name: [list(a.shape), a.dtype.str] for name, a in arrays.items()},
         "info": info or {},
         "intervals": "conformal" if forecaster.calibration is not None else None,
     }
-    arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    _write(path, arrays, meta, "model file")
+
+
+def _write(path: str, arrays: dict, meta: dict, what: str) -> None:
+    """Arrays plus the JSON metadata, atomically; an OS error becomes a ModelFileError."""
+    arrays = {**arrays, "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)}
     try:
         with atomic_path(path) as tmp:
             write_npz(tmp, arrays)
     except OSError as exc:
-        raise ModelFileError(f"cannot write model file {path}: {exc.strerror or exc}") from None
+        raise ModelFileError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def _scaler_meta(scaler: Scaler) -> dict:
+    return {"method": scaler.method, "mu": scaler.mu, "sigma": scaler.sigma}
 
 
 def read_meta(npz, path: str, fmt: str = FORMAT) -> dict:
@@ -393,15 +402,10 @@ def save_checkpoint(path: str, ckpt: Checkpoint) -> None:
     meta = {
         "format": CHECKPOINT_FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
         "config": portable(ckpt.config),
-        "scaler": {"method": ckpt.scaler.method, "mu": ckpt.scaler.mu, "sigma": ckpt.scaler.sigma},
+        "scaler": _scaler_meta(ckpt.scaler),
         "histories": [], "loops": loops, "data_digest": ckpt.data_digest,
     }
-    arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
-    try:
-        with atomic_path(path) as tmp:
-            write_npz(tmp, arrays)
-    except OSError as exc:
-        raise ModelFileError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from None
+    _write(path, arrays, meta, "checkpoint")
 
 
 def load_checkpoint(path: str) -> Checkpoint:

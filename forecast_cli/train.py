@@ -94,7 +94,26 @@ class LoopState:
     finished: bool = False             # early-stopped or ran all epochs
 
 
-def _diverged(epoch: int, what: str, value: float, s: TrainSettings) -> TrainingError:
+def _train_epoch(params, opt, draw_batch, s: TrainSettings, rng, lr: float, epoch: int, should_stop):
+    """One epoch of mini-batches: forward, loss, backward, clip, update.  Returns (the losses,
+    whether should_stop() turned true after a batch)."""
+    losses = []
+    for _ in range(s.batches_per_epoch):
+        x, y = draw_batch(rng)
+        pred, cache = network.forward(params, x, s.dropout, rng)
+        loss, dpred = loss_and_grad(pred, y, s.loss)
+        if not np.isfinite(loss):
+            raise _diverged(epoch, "loss", loss, s)
+        grads = network.backward(params, cache, dpred)
+        clip_by_global_norm(grads, s.clip_norm)
+        opt.update(params, grads, lr)
+        losses.append(loss)
+        if should_stop and should_stop():
+            return losses, True
+    return losses, False
+
+
+def _diverged(epoch: int, what: str, value, s: TrainSettings) -> TrainingError:
     return TrainingError(f"training diverged in epoch {epoch + 1}: the {what} became {value}; "
                          f"try a lower --learning-rate (now {s.learning_rate:g})")
 
@@ -125,20 +144,15 @@ def fit_network(params, draw_batch: Callable, val: Optional[tuple], s: TrainSett
     while state.epoch < s.epochs and not state.finished:
         epoch, started = state.epoch, time.perf_counter()
         lr = learning_rate(s.lr_schedule, s.learning_rate, epoch, s.epochs)
-        losses = []
-        for _ in range(s.batches_per_epoch):
-            x, y = draw_batch(rng)
-            pred, cache = network.forward(params, x, s.dropout, rng)
-            loss, dpred = loss_and_grad(pred, y, s.loss)
-            if not np.isfinite(loss):
-                raise _diverged(epoch, "loss", loss, s)
-            grads = network.backward(params, cache, dpred)
-            clip_by_global_norm(grads, s.clip_norm)
-            opt.update(params, grads, lr)
-            losses.append(loss)
-            if should_stop and should_stop():
-                return state
-        val_loss = loss_and_grad(network.predict(params, val[0]), val[1], s.loss)[0] if val else None
+        # overflow is not an accident to warn about here: it is divergence, and said so below
+        with np.errstate(over="ignore", invalid="ignore"):
+            losses, stopped = _train_epoch(params, opt, draw_batch, s, rng, lr, epoch, should_stop)
+        if stopped:
+            return state
+        if not all(np.isfinite(p).all() for p in params.values()):
+            raise _diverged(epoch, "weights", "infinite or NaN", s)
+        with np.errstate(over="ignore", invalid="ignore"):
+            val_loss = loss_and_grad(network.predict(params, val[0]), val[1], s.loss)[0] if val else None
         score = val_loss if val else float(np.mean(losses))
         if not np.isfinite(score):
             raise _diverged(epoch, "validation loss" if val else "loss", score, s)

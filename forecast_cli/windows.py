@@ -79,6 +79,16 @@ def final_pairs(lengths: np.ndarray, input_size: int, horizon: int) -> np.ndarra
     return np.stack([ok, lengths[ok] - horizon], axis=1)
 
 
+def _mean_and_std(x: np.ndarray, axis):
+    """Mean and standard deviation (1 where it is 0), computed on x / max|x| so that squaring
+    cannot overflow for values beyond ~1e154."""
+    size = np.abs(x).max(axis=axis, keepdims=axis is not None)
+    size = np.where(size > 0, size, 1.0)
+    z = x / size
+    std = z.std(axis=axis, keepdims=axis is not None) * size
+    return z.mean(axis=axis, keepdims=axis is not None) * size, np.where(std > 0, std, 1.0)
+
+
 @dataclass(frozen=True)
 class Scaler:
     """How windows are scaled; `mu`, `sigma` are used by the global method only."""
@@ -91,8 +101,8 @@ class Scaler:
     def fit(cls, method: str, values: np.ndarray) -> "Scaler":
         if method != "global" or values.size == 0:
             return cls(method)
-        sigma = float(values.std())
-        return cls(method, float(values.mean()), sigma if sigma > 0 else 1.0)
+        mu, sigma = _mean_and_std(values, axis=None)
+        return cls(method, float(mu), float(sigma))
 
     def stats(self, inputs: np.ndarray):
         """(shift, scale), each (B, 1), from the input windows (B, T)."""
@@ -100,8 +110,7 @@ class Scaler:
             scale = np.abs(inputs).mean(axis=1, keepdims=True)
             return np.zeros_like(scale), np.where(scale > 0, scale, 1.0)
         if self.method == "standard":
-            scale = inputs.std(axis=1, keepdims=True)
-            return inputs.mean(axis=1, keepdims=True), np.where(scale > 0, scale, 1.0)
+            return _mean_and_std(inputs, axis=1)
         ones = np.ones((inputs.shape[0], 1))
         return self.mu * ones, self.sigma * ones
 

@@ -57,8 +57,6 @@ def test_absurd_learning_rate_stops_with_a_clear_error(tmp_path, previous):
         modelfile.load_checkpoint(str(tmp_path / "model.ckpt.npz"))
 
 
-@pytest.mark.xfail(strict=True, reason="bug (train.py): NumPy's 'overflow encountered' RuntimeWarning is printed "
-                                       "on stderr before the error line, so the error is not one line")
 def test_divergence_error_is_the_only_line_on_stderr(tmp_path):
     data = write_series(tmp_path / "d.csv")
     result = run_cli("train", data, *SMALL, *DIVERGE, "-o", tmp_path / "m.npz")
@@ -105,9 +103,6 @@ def test_non_finite_validation_loss_stops_training():
         fit_network(small_network(), batches(10**9, 0.0), val, TrainSettings(**SETTINGS), np.random.default_rng(0))
 
 
-@pytest.mark.xfail(strict=True, reason="bug (train.py): without a validation set an epoch is scored by the losses "
-                                       "computed before each update, so an update that overflows the weights in "
-                                       "an epoch's last batch is kept as the best model")
 def test_weights_that_overflow_in_the_last_update_never_leave():
     settings = TrainSettings(**dict(SETTINGS, epochs=1, batches_per_epoch=1, learning_rate=1e30, optimizer="sgd",
                                     clip_norm=0.0))
@@ -180,9 +175,6 @@ def test_predict_on_huge_values_is_refused_clearly(tmp_path, trained_model):
     assert "rescale" in one_error_line(result.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="bug (windows.py): Scaler.stats squares raw values for the standard "
-                                       "deviation, which overflows beyond ~1e154; the library (which skips the "
-                                       "CSV reader's bound) then forecasts inf")
 def test_library_fit_on_huge_values_forecasts_finite_numbers():
     k = np.arange(60)
     series = [1e200 * (10 + 3 * np.sin(2 * np.pi * k / 6))]

@@ -37,6 +37,7 @@ import numpy as np
 import pytest
 
 from forecast_cli import modelfile
+from forecast_cli.errors import ModelFileError
 
 from conftest import AIR
 
@@ -46,10 +47,12 @@ TIMEOUT = 120.0                  # generous: the machine may be busy
 
 # tiny mini-batches (a millisecond or so); with many epochs, a run lasts "forever": the test decides when training ends
 FAST = ["--horizon", "4", "--input-size", "12", "--season", "6", "--hidden-size", "4", "--batch-size", "16",
-        "--patience", "100000"]
-# one slow mini-batch per epoch (about a second): room for a signal to land inside one
-SLOW = ["--horizon", "4", "--input-size", "48", "--season", "6", "--hidden-size", "128", "--batch-size", "256",
-        "--patience", "100000"]
+        "--patience", "100000", "--ensemble", "1"]
+# slow mini-batches (about a second each: 96 steps, one value a step, 256 units, 512 of the
+# data's 1,600 windows):
+# room for a second signal to land inside the batch the first one lets finish
+SLOW = ["--horizon", "4", "--input-size", "96", "--patch", "1", "--season", "6", "--hidden-size", "256",
+        "--batch-size", "512", "--patience", "100000", "--ensemble", "1"]
 TEMP = re.compile(r"^\.(model\.npz|model\.ckpt\.npz)\..+\.tmp$")
 
 
@@ -57,7 +60,7 @@ TEMP = re.compile(r"^\.(model\.npz|model\.ckpt\.npz)\..+\.tmp$")
 def data(tmp_path_factory) -> Path:
     rng = np.random.default_rng(2)
     lines = ["unique_id,ds,y"] + [f"s{s},{t},{10 + 3 * np.sin(2 * np.pi * t / 6) + rng.normal(0, 0.3):.4f}"
-                                  for s in range(4) for t in range(120)]
+                                  for s in range(4) for t in range(600)]
     path = tmp_path_factory.mktemp("data") / "data.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -130,12 +133,26 @@ def leftovers(folder: Path, *keep: str) -> list[str]:
     return sorted(name for name in os.listdir(folder) if name not in keep)
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
-def test_first_signal_saves_the_best_model_so_far(data, previous, signum, code):
-    path, old = previous
-    run = Train(data, path, *FAST, "--batches-per-epoch", "5", "--epochs", "100000", "--checkpoint-every", "1")
+def epochs_done(ckpt) -> list:
+    """Epochs each member has ended, per the checkpoint (atomic: never read half-written)."""
     try:
-        run.wait_for(run.ckpt.exists, "the first checkpoint")
+        return [loop.epoch if loop else 0 for loop in modelfile.load_checkpoint(str(ckpt)).loops]
+    except ModelFileError:
+        return []
+
+
+@pytest.mark.parametrize("signum, code, members", [(signal.SIGINT, 130, 1), (signal.SIGTERM, 143, 1),
+                                                   (signal.SIGINT, 130, 2)],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-2-workers"])
+def test_first_signal_saves_the_best_model_so_far(data, previous, signum, code, members):
+    """With two members training side by side in two worker processes, both stop and both are
+    saved (each with its best epoch so far)."""
+    path, old = previous
+    run = Train(data, path, *FAST, "--batches-per-epoch", "5", "--epochs", "100000", "--checkpoint-every", "1",
+                "--ensemble", members, "--workers", members)
+    try:
+        run.wait_for(lambda: len(epochs_done(run.ckpt)) == members and min(epochs_done(run.ckpt)) >= 1,
+                     "a checkpoint after every member's first epoch")
         run.signal(signum)
         assert run.finish() == code, run.stderr
     finally:
@@ -144,19 +161,21 @@ def test_first_signal_saves_the_best_model_so_far(data, previous, signum, code):
     assert path.read_bytes() != old
     forecaster, _ = modelfile.load(str(path))
     history = forecaster.histories[0]
-    # the default ensemble trains its members side by side: each saves its best epoch so far
-    assert len(forecaster.members) == forecaster.config.ensemble >= 1
-    assert 1 <= history.best_epoch <= len(history.train_loss)
+    assert len(forecaster.members) == forecaster.config.ensemble == members
+    assert all(1 <= h.best_epoch <= len(h.train_loss) for h in forecaster.histories)
     assert forecaster.config.epochs == 100000 and not history.stopped_early
     assert leftovers(path.parent) == ["model.ckpt.npz", "model.npz"]
 
 
-def test_second_sigint_aborts_without_writing(data, previous):
+@pytest.mark.parametrize("members", [1, 2], ids=["1-member", "2-workers"])
+def test_second_sigint_aborts_without_writing(data, previous, members):
     path, old = previous
-    run = Train(data, path, *SLOW, "--batches-per-epoch", "1", "--epochs", "1000", "--checkpoint-every", "1")
+    run = Train(data, path, *SLOW, "--batches-per-epoch", "1", "--epochs", "1000", "--checkpoint-every", "1",
+                "--ensemble", members, "--workers", members)
     try:
         # epoch 1 has ended (a first signal now would save a model) and epoch 2's batch has begun
-        run.wait_for(run.ckpt.exists, "the first checkpoint")
+        run.wait_for(lambda: len(epochs_done(run.ckpt)) == members and min(epochs_done(run.ckpt)) >= 1,
+                     "a checkpoint after every member's first epoch")
         run.signal(signal.SIGINT)
         run.wait_for(lambda: "press Ctrl-C again to abort" in run.stderr, "the first signal's warning")
         run.signal(signal.SIGINT)

@@ -108,5 +108,5 @@ def test_new_data_with_a_gap_is_read_on_its_grid(trained, tmp_path):
     assert list(got["ds"]) == [str(d.date()) for d in pd.date_range(months[-1], periods=7, freq="MS")[1:]]
     series = load_series(str(gappy), Config())
     np.testing.assert_allclose(series.values[0], monthly_value(np.arange(40)))
-    np.testing.assert_allclose(got["forecast"], forecaster.predict(series.values, series.phase0())[0], rtol=1e-12)
-    assert not np.allclose(got["forecast"], cli_forecast(closed)["forecast"])
+    np.testing.assert_allclose(got["forecast"], forecaster.predict(series.values, series.phase0())[0], rtol=1e-6)
+    assert not np.allclose(got["forecast"], cli_forecast(closed)["forecast"], rtol=1e-3)
