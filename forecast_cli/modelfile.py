@@ -17,8 +17,12 @@ Layout (docs/model-file.md has the full description):
                             ratio (), series_scale (n_series,)
 
 Writing is atomic (temporary file in the same folder, fsync, rename): a failed or killed run
-leaves the previous file untouched.  Reading never unpickles (`allow_pickle=False`) and checks
-every array's shape and dtype against the metadata before use.
+leaves the previous file untouched.  The temporary file is hidden (`.NAME.XXXXXXXX.tmp`) and
+removed on any error; only a process killed outright (SIGKILL, power loss) can leave one behind,
+never under the target's name.  Reading never unpickles (`allow_pickle=False`), accepts only
+uncompressed members, checks every array's shape and dtype against the metadata from its
+header before reading its data, and checks the metadata itself (histories, the data facts
+`predict` uses, a checkpoint's loop states), so any defect is a ModelFileError on load.
 """
 
 from __future__ import annotations
