@@ -72,13 +72,6 @@ def window_pairs(lengths: np.ndarray, input_size: int, horizon: int, holdout: in
     return np.stack([series, cuts], axis=1)
 
 
-def final_pairs(lengths: np.ndarray, input_size: int, horizon: int) -> np.ndarray:
-    """The last window of each series long enough for one: target = its last `horizon` steps."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    ok = np.flatnonzero(lengths >= input_size + horizon)
-    return np.stack([ok, lengths[ok] - horizon], axis=1)
-
-
 def _mean_and_std(x: np.ndarray, axis):
     """Mean and standard deviation (1 where it is 0), computed on x / max|x| so that squaring
     cannot overflow for values beyond ~1e154."""

@@ -11,7 +11,6 @@ can clean up after.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

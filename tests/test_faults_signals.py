@@ -39,7 +39,6 @@ import pytest
 from forecast_cli import modelfile
 from forecast_cli.errors import ModelFileError
 
-from conftest import AIR
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and /proc: Linux only")
 

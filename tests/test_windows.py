@@ -7,7 +7,7 @@ import pytest
 
 from forecast_cli.config import Config
 from forecast_cli.data import load_series
-from forecast_cli.windows import (Panel, Scaler, WindowMaker, final_pairs, gather_inputs, gather_targets,
+from forecast_cli.windows import (Panel, Scaler, WindowMaker, gather_inputs, gather_targets,
                                   n_features, network_inputs, phase_at, window_pairs)
 
 from conftest import AIR, MACRO, M4
@@ -37,12 +37,6 @@ def test_window_pairs_count_formula():
     lengths = np.array([100, 50, 9, 31])
     pairs = window_pairs(lengths, 12, 6, holdout=6)
     assert len(pairs) == sum(max(n - 6 - 6 - 12 + 1, 0) for n in lengths)
-
-
-def test_final_pairs():
-    pairs = final_pairs(np.array([10, 7, 4, 5]), 3, 2)
-    assert pairs.tolist() == [[0, 8], [1, 5], [3, 3]]       # series 2 (4 < 3 + 2) has none
-    assert final_pairs(np.array([2]), 3, 2).shape == (0, 2)
 
 
 def test_window_contents_by_hand():
