@@ -282,6 +282,12 @@ def series_info(series: SeriesData, forecaster: Forecaster) -> dict:
 # predict
 
 
+def columns_used(columns: dict) -> dict:
+    """The column options a data set or model was read with (id/time may be absent: None),
+    as config values, so other files are read the same way."""
+    return {key: name for key, name in columns.items() if name}
+
+
 def _output_format(fmt: Optional[Format], output: Optional[Path]) -> str:
     if fmt:
         return fmt.value
@@ -387,7 +393,7 @@ def _draw(charts: list, plot: bool, plot_file: Optional[Path]) -> None:
 def _read_for_model(data: str, forecaster: Forecaster, info: dict, flags: dict, model_name: str) -> SeriesData:
     """Read DATA with the columns the model was trained on (flags override), keeping the
     series long enough to forecast and warning about the others."""
-    trained = {k: v for k, v in info.get("columns", {}).items() if v}
+    trained = columns_used(info.get("columns", {}))
     series = load_series(data, build_config(trained, flags), expected_by=None if any(flags.values()) else model_name)
     if info.get("freq") and series.freq and series.freq != info["freq"]:
         render.warn(f"the data's frequency {series.freq} differs from the model's {info['freq']}")
@@ -466,11 +472,11 @@ def evaluate(
     forecaster = None
     if model is not None:
         forecaster, info = modelfile.load(str(model))
-        cfg = build_config({k: v for k, v in info.get("columns", {}).items() if v}, flags, base=forecaster.config)
+        cfg = build_config(columns_used(info.get("columns", {})), flags, base=forecaster.config)
     series = load_series(data, cfg)
     with render.TrainingProgress() as progress:
         if test:
-            actual = load_series(test, cfg.replace(**{k: v for k, v in series.columns.items() if v}))
+            actual = load_series(test, cfg.replace(**columns_used(series.columns)))
             scores, resolved = test_set_scores(series.values, series.ids, series.phase0(), series.freq,
                                                dict(zip(actual.ids, actual.values)), cfg, forecaster, progress, levels)
         else:
