@@ -16,12 +16,14 @@ that says what and where.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import logging
 import os
 import sys
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,18 +76,52 @@ class SeriesData:
 # reading
 
 
-def read_table(source: str) -> pd.DataFrame:
-    """Read CSV text from a path or '-' (stdin) as strings; a UTF-8 BOM and CRLF are fine."""
+def read_table(source: str, text: str | None = None) -> pd.DataFrame:
+    """Read CSV text from a path or '-' (stdin) as strings; a UTF-8 BOM and CRLF are fine.
+    `text`, when given, is what the source held (read before, see _read_text)."""
+    with _read_errors(source):
+        frame = _parse(source, text, dtype=str)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    repeated = [c for c, n in Counter(frame.columns).items() if n > 1]
+    if repeated:
+        raise DataError(f"{_name(source)} has two columns named {_shown(repeated[0])}; rename one")
+    if frame.empty:
+        raise DataError(f"{_name(source)} has a header but no rows")
+    return frame
+
+
+def _parse(source: str, text: str | None, **options) -> pd.DataFrame:
+    """pd.read_csv of `text`, or else of the file `source`, with the options every reading shares."""
+    if text is not None:
+        handle = io.StringIO(text)
+    else:
+        if os.path.isdir(source):
+            raise DataError(f"{source} is a directory, not a CSV file")
+        handle = open(source, encoding="utf-8-sig", newline="")
+    with handle:
+        return pd.read_csv(handle, skipinitialspace=True, **options)
+
+
+def _rereadable(source: str) -> bool:
+    """Whether `source` can be read twice (a regular file, not stdin or a pipe)."""
+    return source != "-" and os.path.isfile(source)
+
+
+def _read_text(source: str) -> str:
+    """The whole text of `source` ('-' is stdin), for sources that can be read only once."""
+    if source == "-":
+        return sys.stdin.buffer.read().decode("utf-8-sig") if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    if os.path.isdir(source):
+        raise DataError(f"{source} is a directory, not a CSV file")
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        return handle.read()
+
+
+@contextlib.contextmanager
+def _read_errors(source: str):
+    """Failures to open, decode or parse `source` as one-line DataErrors."""
     try:
-        if source == "-":
-            text = sys.stdin.buffer.read().decode("utf-8-sig") if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-            handle = io.StringIO(text)
-        else:
-            if os.path.isdir(source):
-                raise DataError(f"{source} is a directory, not a CSV file")
-            handle = open(source, encoding="utf-8-sig", newline="")
-        with handle:
-            frame = pd.read_csv(handle, dtype=str, skipinitialspace=True)
+        yield
     except FileNotFoundError:
         raise DataError(f"file not found: {source}") from None
     except PermissionError:
@@ -98,13 +134,6 @@ def read_table(source: str) -> pd.DataFrame:
         raise DataError(f"cannot parse {_name(source)} as CSV: {str(exc).strip().splitlines()[0]}") from None
     except OSError as exc:
         raise DataError(f"cannot read {source}: {exc.strerror or exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    repeated = [c for c, n in Counter(frame.columns).items() if n > 1]
-    if repeated:
-        raise DataError(f"{_name(source)} has two columns named {_shown(repeated[0])}; rename one")
-    if frame.empty:
-        raise DataError(f"{_name(source)} has a header but no rows")
-    return frame
 
 
 def _name(source: str) -> str:
@@ -224,8 +253,20 @@ def _time_values(frame: pd.DataFrame, col: str | None):
 
 
 def load_series(source: str, config: Config, expected_by: str | None = None) -> SeriesData:
-    """Read a CSV into series, per the module docstring."""
-    frame = read_table(source)
+    """Read a CSV into series, per the module docstring.  Long files whose columns are named
+    take a fast path (_load_fast); whatever it does not cover, every error included, is left to
+    the general path, so that both give the same series, warnings and messages."""
+    text = None
+    if not _rereadable(source):
+        with _read_errors(source):
+            text = _read_text(source)
+    series = _load_fast(source, text, config)
+    return series if series is not None else _load_general(source, text, config, expected_by)
+
+
+def _load_general(source: str, text: str | None, config: Config, expected_by: str | None = None) -> SeriesData:
+    """Any CSV: every column read as text, then checked, converted and split by id."""
+    frame = read_table(source, text)
     columns = pick_columns(frame, config, expected_by)
     values = _target_values(frame, columns["target_col"])
     kind, times = _time_values(frame, columns["time_col"])
@@ -238,18 +279,25 @@ def load_series(source: str, config: Config, expected_by: str | None = None) -> 
         for key in dict.fromkeys(ids):  # steps 0, 1, 2 … within each series, in file order
             rows = ids == key
             times[rows] = np.arange(rows.sum())
-    groups = _split_by_id(ids, times, values)
-    freqs, step = infer_frequency([t for _, t, _ in groups], kind)
+    keys, all_times, all_values = zip(*_split_by_id(ids, times, values))
+    return _assemble(keys, all_times, all_values, kind, columns, config.missing)
+
+
+def _assemble(keys, all_times, all_values, kind: str, columns: dict, missing: str) -> SeriesData:
+    """Series from each one's sorted times and values: frequencies inferred, missing
+    timestamps re-inserted, missing values filled."""
+    spacings = [_even_spacing(t) for t in all_times]
+    freqs, step = infer_frequency(all_times, kind, spacings)
     common = Counter(f for f in freqs if f).most_common(1)
     out = SeriesData([], [], [], kind, common[0][0] if common else None, step, columns, freqs)
-    filled = 0
-    for (key, t, v), freq in zip(groups, freqs):
-        t, v, gaps = _regularise(key, t, v, kind, freq, step)
-        v, n_missing = fill_missing(key, v, config.missing, gaps)
+    filled, grids = 0, {}
+    for key, t, v, freq, spacing in zip(keys, all_times, all_values, freqs, spacings):
+        t, v, gaps = _regularise(key, t, v, kind, freq, step, spacing, grids)
+        v, n_missing = fill_missing(key, v, missing, gaps)
         filled += n_missing
         out.ids.append(key), out.times.append(t), out.values.append(v)
     if filled:
-        how = "interpolated linearly" if config.missing == "interpolate" else "filled forward"
+        how = "interpolated linearly" if missing == "interpolate" else "filled forward"
         log.warning("%d missing values %s (--missing error|interpolate|ffill)", filled, how)
     return out
 
@@ -269,6 +317,163 @@ def _split_by_id(ids, times, values):
 
 
 # ---------------------------------------------------------------------------------------------
+# the fast path: long files, columns named
+
+
+def _load_fast(source: str, text: str | None, config: Config) -> SeriesData | None:
+    """What _load_general gives, for files whose time and target columns are named (by the
+    config or the defaults), so nothing is detected from the data: the id and time columns
+    read as categories (each distinct text converted once, not once per row), the target as
+    float64, rows grouped and sorted by whole-array operations.  None wherever the general
+    path might decide otherwise: an error to report, a column to detect, anything unusual."""
+    named = _named_columns(source, text, config)
+    if named is None:
+        return None
+    header, raw, columns = named
+    frame = _read_typed(source, text, header, raw)
+    if frame is None:
+        return None
+    values = _clean_target(frame[raw["target_col"]])
+    timed = _category_times(frame[raw["time_col"]], columns["time_col"])
+    if values is None or timed is None:
+        return None
+    kind, times = timed
+    if raw["id_col"] is None:
+        keys, series = [columns["target_col"]], np.zeros(len(frame), dtype=np.intp)
+    else:
+        numbered = _ids(frame[raw["id_col"]], source, text)
+        if numbered is None:
+            return None
+        keys, series = numbered
+    split = _split_sorted(series, times, values)
+    if split is None:
+        return None
+    return _assemble(keys, *split, kind, columns, config.missing)
+
+
+def _named_columns(source: str, text: str | None, config: Config):
+    """(header, raw names, columns) when the configured or default time and target columns are
+    in the header — three distinct columns, the id optional; None otherwise.  `raw` maps each
+    key to the column's name as written (before stripping), `columns` is what pick_columns
+    would return."""
+    try:
+        header = list(_parse(source, text, nrows=0, dtype=str).columns)
+    except (ValueError, OSError, DataError):  # the general path reports it
+        return None
+    names = [str(c).strip() for c in header]
+    if len(set(names)) < len(names):
+        return None
+    raw = {key: header[names.index(getattr(config, key))] if getattr(config, key) in names else None
+           for key in ("id_col", "time_col", "target_col")}
+    if raw["time_col"] is None or raw["target_col"] is None or len(set(raw.values())) < 3:
+        return None
+    if raw["id_col"] is None and config.id_col != FIELDS["id_col"].default:
+        return None  # an unknown id column: an error
+    return header, raw, {key: str(name).strip() if name is not None else None for key, name in raw.items()}
+
+
+def _read_typed(source: str, text: str | None, header: list, raw: dict) -> pd.DataFrame | None:
+    """The whole file, the target as float64 and every other column as a category; None if
+    that fails, warns, or gives other columns or rows than reading it as text would."""
+    dtype = defaultdict(lambda: "category", {raw["target_col"]: "float64"})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a warning here: let the general path read it
+            frame = _parse(source, text, dtype=dtype)
+    except (ValueError, OSError, Warning):
+        return None
+    if list(frame.columns) != header or not isinstance(frame.index, pd.RangeIndex) or frame.empty:
+        return None
+    categories = [frame[raw[key]].dtype for key in ("id_col", "time_col") if raw[key] is not None]
+    typed = frame[raw["target_col"]].dtype == np.float64 and all(isinstance(c, pd.CategoricalDtype) for c in categories)
+    return frame if typed else None
+
+
+def _clean_target(column: pd.Series) -> np.ndarray | None:
+    """The target's values; None if any is infinite or beyond MAX_ABS_VALUE, or all are missing
+    (errors whose messages quote the text: the general path words them)."""
+    values = column.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        if (np.abs(values) > MAX_ABS_VALUE).any() or np.isnan(values).all():
+            return None
+    return values
+
+
+def _category_times(column: pd.Series, name: str):
+    """(kind, times) as _time_values gives them, converting each distinct text once; None if
+    a cell is empty or a text is not a time.  The distinct texts are taken in order of first
+    appearance, so the date format pandas infers from the first one is the same."""
+    codes, texts = column.cat.codes.to_numpy(), column.cat.categories
+    if (codes < 0).any():
+        return None
+    if texts.dtype.kind in "iuf":
+        return _numeric_times(texts.to_numpy(), codes)
+    if not isinstance(texts.dtype, pd.StringDtype):
+        return None
+    seen = pd.unique(codes)
+    try:
+        kind, parsed = _time_values(pd.DataFrame({name: texts[seen]}), name)
+    except DataError:
+        return None
+    position = np.empty(len(texts), dtype=np.intp)
+    position[seen] = np.arange(len(seen))
+    return kind, parsed[position[codes]]
+
+
+def _numeric_times(numbers: np.ndarray, codes: np.ndarray):
+    """("integer", times) of a time column read_csv turned into numbers — with pd.to_numeric,
+    as _time_values does — if they are whole; None otherwise (dates are parsed from the text)."""
+    if not np.all(numbers == np.round(numbers)):
+        return None
+    return "integer", numbers.astype(np.int64)[codes]
+
+
+def _ids(column: pd.Series, source: str, text: str | None):
+    """(ids, each row's series number) from the id column read as a category.  Where read_csv
+    made numbers or booleans of the ids, their text is lost ('01' and '1' became one), so
+    the column is read again as text.  None if that fails."""
+    if isinstance(column.cat.categories.dtype, pd.StringDtype):
+        return _numbered_ids(column.cat.codes.to_numpy(), column.cat.categories)
+    try:
+        texts = _parse(source, text, usecols=[column.name], dtype=str)[column.name]
+    except (ValueError, OSError):
+        return None
+    return _numbered_ids(*pd.factorize(texts)) if len(texts) == len(column) else None
+
+
+def _numbered_ids(codes: np.ndarray, texts):
+    """(ids, each row's series number) from each row's code into `texts` (-1: an empty cell):
+    ids as _load_general makes them (stripped text, an empty cell ''), numbered in order of
+    first appearance."""
+    texts = [str(t).strip() for t in texts] + [""]
+    group_of_text, keys = pd.factorize(np.array(texts, dtype=object))
+    groups = group_of_text[codes]  # code -1 (an empty cell) picks the last text, ''
+    order = pd.unique(groups)
+    rank = np.empty(len(keys), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return [str(keys[g]) for g in order], rank[groups]
+
+
+def _split_sorted(series: np.ndarray, times: np.ndarray, values: np.ndarray):
+    """(each series' times, each one's values), sorted by time as _split_by_id sorts them
+    (rows already in that order are not moved); None if a series repeats a timestamp."""
+    clock = times.view(np.int64)
+    if not _grouped_and_rising(series, clock):
+        order = np.lexsort((clock, series))  # stable, like _split_by_id's sort
+        series, times, values, clock = series[order], times[order], values[order], clock[order]
+        if not _grouped_and_rising(series, clock):
+            return None
+    cuts = np.flatnonzero(np.diff(series)) + 1
+    return np.split(times, cuts), np.split(values, cuts)
+
+
+def _grouped_and_rising(series: np.ndarray, clock: np.ndarray) -> bool:
+    """Whether rows go series by series, in increasing order, each one's times strictly rising."""
+    step = np.diff(series)
+    return bool(((step > 0) | ((step == 0) & (np.diff(clock) > 0))).all())
+
+
+# ---------------------------------------------------------------------------------------------
 # frequency, gaps, missing values
 
 
@@ -282,16 +487,16 @@ def _infer_freq(index: pd.DatetimeIndex) -> str | None:
     return getattr(freq, "freqstr", freq)
 
 
-def infer_frequency(all_times, kind: str) -> tuple[list, int]:
+def infer_frequency(all_times, kind: str, spacings=None) -> tuple[list, int]:
     """Each series' sampling frequency: pandas' inference on the series or, where it has
     gaps, on its short gap-free stretches; series where neither works take the most common
     one.  When no series has a frequency that way (gaps everywhere), each takes its most
     common spacing if that is a fixed duration every spacing is a multiple of.  Integer
-    steps: the most common step.  Returns (aliases, step)."""
+    steps: the most common step.  `spacings`: each series' _even_spacing, if known.
+    Returns (aliases, step)."""
     if kind == "integer":
-        steps = Counter(int(d) for t in all_times for d in np.diff(t[:1000]) if d > 0)
-        return [None] * len(all_times), steps.most_common(1)[0][0] if steps else 1
-    freqs = [_series_freq(pd.DatetimeIndex(t)) for t in all_times]
+        return [None] * len(all_times), _common_step(all_times)
+    freqs = _series_freqs(all_times, [_even_spacing(t) for t in all_times] if spacings is None else spacings)
     votes = Counter(f for f in freqs if f)
     if not votes:
         freqs = [_modal_spacing(t) for t in all_times]
@@ -301,6 +506,52 @@ def infer_frequency(all_times, kind: str) -> tuple[list, int]:
         return freqs, 1
     common = votes.most_common(1)[0][0]
     return [f or _borrowed(common, t) for f, t in zip(freqs, all_times)], 1
+
+
+def _common_step(all_times) -> int:
+    """The most common positive spacing over each series' first 1000 steps (of equally common
+    ones, the first met going through the series in order); 1 if there is none."""
+    spacings = np.concatenate([np.diff(t[:1000]) for t in all_times])
+    spacings = spacings[spacings > 0]
+    if not len(spacings):
+        return 1
+    values, first, counts = np.unique(spacings, return_index=True, return_counts=True)
+    modal = counts == counts.max()
+    return int(values[modal][np.argmin(first[modal])])
+
+
+DAY_NS = 86_400 * 10**9
+
+
+def _series_freqs(all_times, spacings) -> list:
+    """_series_freq of each series, inferred once for series that _same_times counts as one."""
+    known = {}
+    freqs = []
+    for t, spacing in zip(all_times, spacings):
+        same = _same_times(t, spacing)
+        if same not in known:
+            known[same] = _series_freq(pd.DatetimeIndex(t))
+        freqs.append(known[same])
+    return freqs
+
+
+def _same_times(t: np.ndarray, spacing: int):
+    """A key equal for series whose inferred frequency is the same: an even spacing that is
+    not a whole number of days, as pandas names such an index by it alone (h, 15min, 90s …;
+    pandas' _FrequencyInferer.get_freq); else the times themselves (compactly when evenly
+    spaced)."""
+    if spacing and spacing % DAY_NS:
+        return spacing
+    return (int(t[0].view(np.int64)), len(t), spacing) if spacing else t.tobytes()
+
+
+def _even_spacing(t: np.ndarray) -> int:
+    """The spacing of a series of at least 3 points (ns for datetimes) if all its spacings are
+    equal and positive, else 0."""
+    if len(t) < 3:
+        return 0
+    spacings = np.diff(t.view(np.int64))
+    return int(spacings[0]) if spacings[0] > 0 and (spacings == spacings[0]).all() else 0
 
 
 def _modal_spacing(times) -> str | None:
@@ -342,14 +593,18 @@ def _series_freq(index: pd.DatetimeIndex) -> str | None:
     return freq
 
 
-def _regularise(key, t, v, kind, freq, step):
-    """Put a series on its frequency grid; missing timestamps get NaN values (and a warning)."""
+def _regularise(key, t, v, kind, freq, step, spacing: int = 0, grids: dict | None = None):
+    """Put a series on its frequency grid; missing timestamps get NaN values (and a warning).
+    `spacing`, the series' _even_spacing, spares building the grid when it is the grid's own;
+    `grids` keeps the date grids built, for series with the same first and last times."""
+    if spacing and spacing == _grid_step(kind, freq, step):
+        return t, v, 0
     if kind == "integer":
         grid = np.arange(t[0], t[-1] + 1, step)
     elif freq is None:
         return t, v, 0
     else:
-        grid = pd.date_range(pd.Timestamp(t[0]), pd.Timestamp(t[-1]), freq=freq).to_numpy().astype("datetime64[ns]")
+        grid = _date_grid(t[0], t[-1], freq, {} if grids is None else grids)
     if len(grid) == len(t) and np.array_equal(grid, t):
         return t, v, 0
     position = np.searchsorted(grid, t)
@@ -361,7 +616,39 @@ def _regularise(key, t, v, kind, freq, step):
     full[position] = v
     gaps = len(grid) - len(t)
     log.warning("series %s: %d missing timestamps re-inserted; their values are filled", key, gaps)
-    return grid, full, gaps
+    return grid.copy(), full, gaps  # a copy: the grid may be another series' too
+
+
+def _date_grid(first, last, freq: str, grids: dict) -> np.ndarray:
+    """pd.date_range(first, last, freq) as datetime64[ns], kept in `grids` for the next
+    series with the same first and last times (series of one panel share it; series that
+    all differ gain nothing, hence only a few are kept)."""
+    span = (first, last, freq)
+    if span not in grids:
+        if len(grids) >= 16:
+            grids.clear()
+        grid = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq=freq)
+        grids[span] = grid.to_numpy().astype("datetime64[ns]")
+    return grids[span]
+
+
+def _grid_step(kind: str, freq: str | None, step: int) -> int:
+    """The fixed spacing of the grid (steps, or ns at a fixed-duration frequency), 0 if it
+    has none (weeks anchored on a weekday, months … or no frequency)."""
+    if kind == "integer":
+        return step
+    return _fixed_nanos(freq) if freq else 0
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_nanos(freq: str) -> int:
+    """The length in ns of a frequency that is a fixed duration on naive timestamps — h, min,
+    s … and days (D, 2D: 24 h each without a time zone) — else 0."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError:  # not a frequency: left to pandas where it is used
+        return 0
+    return int(offset.nanos) if isinstance(offset, (pd.offsets.Tick, pd.offsets.Day)) else 0
 
 
 def fill_missing(key, v: np.ndarray, policy: str, gaps: int = 0):
