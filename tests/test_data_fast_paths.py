@@ -1,14 +1,17 @@
 """data.py's fast paths give exactly what its general code gives.
 
 load_series tries _load_fast (id and time read as categories, the target as float64, rows
-grouped and sorted with whole-array steps) and leaves everything else to _load_general.
-Both are checked here — same series, same warnings, same one-line errors — on awkward
-inputs: ids that look numeric, mixed date formats, missing values, gaps, unsorted rows,
-whitespace, integer steps, one-series files, UTC offsets, and (hypothesis) hostile files.
+grouped and sorted with whole-array steps) and leaves everything else to _load_general;
+forecast_frame computes the future timestamps of many series at once; write_frame joins the
+CSV text itself.  Each is checked here against the general code — same series, same warnings,
+same one-line errors, same bytes — on awkward inputs: ids that look numeric, mixed date
+formats, missing values, gaps, unsorted rows, whitespace, integer steps, one-series files,
+UTC offsets, and (hypothesis) hostile files.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -19,10 +22,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from forecast_cli import data
+from forecast_cli.cli import app
 from forecast_cli.config import Config
-from forecast_cli.data import DataError, load_series
+from forecast_cli.data import DataError, future_times, load_series
 
 SETTINGS = settings(deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -285,3 +290,112 @@ def test_common_step_is_the_first_most_common(series):
     times = [np.array(t, dtype=np.int64) for t in series]
     steps = Counter(int(d) for t in times for d in np.diff(t[:1000]) if d > 0)
     assert data._common_step(times) == (steps.most_common(1)[0][0] if steps else 1)
+
+
+# ------------------------------------------------------------------------------------------
+# forecasts out
+
+
+def futures_one_by_one(last_times, freqs, kind, step, horizon):
+    return [t for last, f in zip(last_times, freqs) for t in future_times(last, kind, f, step, horizon)]
+
+
+def result(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - the same exception either way is the contract
+        return type(exc), str(exc)
+
+
+FUTURES = [
+    (["2020-01-01", "2020-01-01T23:00:00", "2020-03-05T07:30:00"], ["h", "h", "30min"], "datetime"),
+    (["2020-01-01T00:00:00", "1999-12-31T23:59:59"], ["s", "90s"], "datetime"),
+    (["2020-01-01T00:00:00", "2020-01-01T00:00:00.500000"], ["250ms", "h"], "datetime"),
+    (["2020-01-01T00:00:00+01:00", "2020-01-01"], ["h", "h"], "datetime"),
+    (["2020-01-31", "2020-01-04", "2020-01-01", "2020-01-31"], ["D", "W-SAT", "MS", "D"], "datetime"),
+    (["2020-01-01", "2020-01-02"], [None, "h"], "datetime"),
+    (["2262-04-11T20:00:00", "2020-01-01"], ["h", "h"], "datetime"),
+    (["1677-09-21T01:00:00"], ["h"], "datetime"),
+    ([699, None, 5], [None, None, None], "integer"),
+    ([5, 5.0, np.int64(5), True], [None, None, None, None], "integer"),
+    ([np.str_("2020-01-01"), "2020-01-01"], ["h", "h"], "datetime"),
+]
+
+
+@pytest.mark.parametrize("last_times,freqs,kind", FUTURES)
+@pytest.mark.parametrize("horizon", [1, 4])
+def test_future_column_equals_future_times_per_series(last_times, freqs, kind, horizon):
+    assert result(data._future_column, last_times, freqs, kind, 3, horizon) == \
+        result(futures_one_by_one, last_times, freqs, kind, 3, horizon)
+
+
+def to_csv(frame) -> str:
+    out = io.StringIO()
+    frame.to_csv(out, index=False, lineterminator="\n")
+    return out.getvalue()
+
+
+def written(frame) -> str:
+    out = io.StringIO()
+    data.write_frame(frame, "csv", out)
+    return out.getvalue()
+
+
+FRAMES = {
+    "forecasts": pd.DataFrame({"unique_id": ["a", "a", "b"], "ds": ["2020-01-01", "2020-01-02", "2020-01-01"],
+                               "forecast": [1.5, np.nan, -0.0], "forecast-lo-95": [1e16, 5e-324, np.inf]}),
+    "integer steps": pd.DataFrame({"unique_id": ["H1", "H1"], "ds": [700, 701], "forecast": [1 / 3, 2.0]}),
+    "ids to quote": pd.DataFrame({"unique_id": ['a,b', 'say "hi"', "two\nlines", "cr\rhere", " pad "],
+                                  "forecast": [1.0, 2.0, 3.0, 4.0, 5.0]}),
+    "mixed ds": pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.Series([1, "2020-01-01"], dtype=object),
+                              "forecast": [1.0, 2.0]}),
+    "missing text": pd.DataFrame({"unique_id": ["a", None], "forecast": [1.0, 2.0]}),
+    "one column": pd.DataFrame({"unique_id": ["", "a"]}),
+    "no rows": pd.DataFrame({"unique_id": pd.Series([], dtype=str), "forecast": pd.Series([], dtype=float)}),
+    "odd header": pd.DataFrame({"a,b": [1.0], "c": [2.0]}),
+    "float32": pd.DataFrame({"unique_id": ["a"], "forecast": np.array([0.1], dtype=np.float32)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_csv_text_equals_pandas_to_csv(name):
+    assert written(FRAMES[name]) == to_csv(FRAMES[name])
+
+
+@settings(SETTINGS, max_examples=200)
+@given(st.lists(st.floats(width=64), min_size=1, max_size=50), st.lists(IDS, min_size=1, max_size=50))
+def test_csv_text_of_any_floats_equals_pandas(values, ids):
+    n = min(len(values), len(ids))
+    frame = pd.DataFrame({"unique_id": np.asarray(ids[:n], dtype=object), "forecast": np.array(values[:n])})
+    assert written(frame) == to_csv(frame)
+
+
+# ------------------------------------------------------------------------------------------
+# the command, end to end
+
+
+def general_only(monkeypatch):
+    """Every fast path off: reading, future timestamps and CSV writing as before them."""
+    monkeypatch.setattr(data, "_load_fast", lambda *args: None)
+    monkeypatch.setattr(data, "_fixed_futures", lambda *args: {})
+    monkeypatch.setattr(data, "_csv_text", lambda frame: None)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("ids", [("x", "007", "y z"), ("x", '"y,z"')])
+def test_predict_output_is_the_same_without_the_fast_paths(trained_model, folder, monkeypatch, fmt, ids):
+    months = pd.date_range("1990-01-01", periods=50, freq="MS")
+    rows = [f"{sid},{d.date()},{100 + 10 * np.sin(k / 2) + len(sid)}" for sid in ids
+            for k, d in enumerate(months) if (sid, k) != ("x", 20)]        # a gap
+    rows[5] = rows[5].rsplit(",", 1)[0] + ","                             # a missing value
+    path = write(folder / "monthly.csv", long(rows[::-1]))                # unsorted
+    args = ["predict", "-m", str(trained_model), path, "--time-col", "ds", "--target-col", "y", "--format", fmt,
+            "--level", "80"]
+    runner = CliRunner()
+    fast_run = runner.invoke(app, args)
+    general_only(monkeypatch)
+    general_run = runner.invoke(app, args)
+    assert fast_run.exit_code == general_run.exit_code == 0, (fast_run.stderr, general_run.stderr)
+    assert fast_run.stdout == general_run.stdout and fast_run.stderr == general_run.stderr
+    read = pd.read_csv if fmt == "csv" else pd.read_json
+    assert len(read(io.StringIO(fast_run.stdout))) == len(ids) * 18
