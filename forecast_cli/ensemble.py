@@ -134,8 +134,9 @@ def _train_in_processes(job, loops, todo, workers, on_epoch, on_state, should_st
                 running.pop(k).join()
     finally:
         for process in running.values():
-            process.kill()
-            process.join()
+            if process.pid is not None:              # None: start() itself failed
+                process.kill()
+                process.join()
     return loops
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -134,6 +134,20 @@ class Forecaster:
         c = self.config = resolve(self.config, panel.lengths, freq)
         usable = panel.lengths >= c.input_size + c.horizon
         self._report_skipped(ids, panel.lengths, usable, c.input_size + c.horizon)
+        loops = list(resume.loops) if resume else [None] * c.ensemble
+        if on_checkpoint:
+            def report(k, loop):
+                loops[k] = loop
+                on_checkpoint(Checkpoint(c, self.scaler, list(loops), digest))
+        loops = self._train(panel, loops, on_epoch, report if on_checkpoint else None, should_stop)
+        self._remember_tails(panel, ids, usable)
+        self.calibration = self._calibrate(panel, np.flatnonzero(usable), on_epoch, should_stop) if self.members else None
+        return self
+
+    def _train(self, panel: Panel, loops: list, on_epoch, on_state, should_stop) -> list:
+        """Fit the scaler and bring the members' loops to their end (ensemble.train_members);
+        keeps the members that finished an epoch."""
+        c = self.config
         train_pairs = self._training_pairs(panel)
         self.scaler = Scaler.fit(c.scaling, panel.values)
         maker = self.window_maker
@@ -144,12 +158,7 @@ class Forecaster:
         shape = network.Shape(maker.n_features, c.hidden_size, c.num_layers, c.horizon)
         job = MemberJob(BatchSource(panel, train_pairs, maker, c.batch_size), val, settings, shape,
                         np.dtype(c.dtype), c.seed, c.ensemble, zero_head=c.skip)
-        loops = list(resume.loops) if resume else [None] * c.ensemble
-        if on_checkpoint:
-            def report(k, loop):
-                loops[k] = loop
-                on_checkpoint(Checkpoint(c, self.scaler, list(loops), digest))
-        loops = train_members(job, loops, self._workers(), on_epoch, report if on_checkpoint else None, should_stop)
+        loops = train_members(job, loops, self._workers(), on_epoch, on_state, should_stop)
         # a member stopped before its first epoch ended has learnt nothing
         done = [loop for loop in loops if loop is not None and loop.epoch > 0]
         self.members = [loop.best_params for loop in done]
@@ -157,10 +166,23 @@ class Forecaster:
         self.interrupted = not all(loop is not None and loop.finished for loop in loops)
         if self.interrupted:
             self.config = c.replace(ensemble=max(len(self.members), 1))
-        self._remember_tails(panel, ids, usable)
-        # intervals: calibrated on the validation windows, which training never fitted
-        self.calibration = intervals.calibrate(self, panel, np.flatnonzero(usable)) if self.members else None
-        return self
+        return loops
+
+    def _calibrate(self, panel: Panel, keep: np.ndarray, on_epoch, should_stop) -> intervals.Calibration | None:
+        """The interval calibration (intervals.py): on the validation windows and — when they
+        are few — on the held-out end of a twin, this model trained again without the last
+        K·h steps of every series (its progress reported with stage "intervals").  A run
+        stopped before or while the twin trains calibrates on the validation windows alone."""
+        holdout = 0 if self.interrupted else intervals.twin_holdout(panel.lengths, self.config)
+        if not holdout:
+            return intervals.calibrate(self, panel, keep)
+        twin = Forecaster(self.config)
+        to_twin = (lambda report: on_epoch(replace(report, stage="intervals"))) if on_epoch else None
+        twin._train(panel.truncated(holdout), [None] * self.config.ensemble, to_twin, None, should_stop)
+        if twin.interrupted:  # the model is whole, but the run was asked to stop: say so
+            self.interrupted = True
+            return intervals.calibrate(self, panel, keep)
+        return intervals.calibrate(self, panel, keep, twin, holdout)
 
     def _workers(self) -> int:
         """Processes for the ensemble: `workers`, or auto — one per core, at most the ensemble."""

@@ -64,7 +64,8 @@ def install_log_handler() -> None:
 
 
 class TrainingProgress:
-    """A progress bar per ensemble member: epoch, losses, learning rate, ETA (on stderr)."""
+    """A progress bar per ensemble member: epoch, losses, learning rate, ETA (on stderr); then,
+    when the intervals need one, a bar per member of the twin that calibrates them."""
 
     def __init__(self):
         self.progress = Progress(
@@ -85,12 +86,14 @@ class TrainingProgress:
         return self.progress.__exit__(*exc)
 
     def __call__(self, report) -> None:
-        if report.member not in self.tasks:
-            label = f"model {report.member + 1}/{report.members}" if report.members > 1 else "training"
-            self.tasks[report.member] = self.progress.add_task(label, total=report.epochs, losses="")
+        key = (report.stage, report.member)
+        if key not in self.tasks:
+            name = "model" if report.stage == "training" else report.stage
+            label = f"{name} {report.member + 1}/{report.members}" if report.members > 1 else report.stage
+            self.tasks[key] = self.progress.add_task(label, total=report.epochs, losses="")
         val = f"  val {report.val_loss:.4f}" if report.val_loss is not None else ""
         losses = f"train {report.train_loss:.4f}{val}  lr {report.lr:.2g}"
-        self.progress.update(self.tasks[report.member], completed=report.epoch, losses=losses)
+        self.progress.update(self.tasks[key], completed=report.epoch, losses=losses)
 
 
 # ------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ class EpochReport:
     lr: float
     seconds: float       # wall time of this epoch
     best_epoch: int
+    stage: str = "training"   # or "intervals": the twin that calibrates them (Forecaster._calibrate)
 
 
 @dataclass

@@ -55,6 +55,11 @@ class Panel:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def truncated(self, steps: int) -> "Panel":
+        """Every series without its last `steps` values (one that short: empty)."""
+        starts, ends = self.offsets[:-1], self.offsets[1:]
+        return Panel.from_series([self.values[a:max(a, b - steps)] for a, b in zip(starts, ends)], self.phase0)
+
     def __len__(self) -> int:
         return len(self.offsets) - 1
 

@@ -87,3 +87,21 @@ def test_an_error_in_a_worker_is_raised_in_the_parent_and_no_worker_is_left():
     with pytest.raises(TrainingError, match="diverged"):
         Forecaster(config).fit(series)
     assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_cannot_start_raises_its_own_error(monkeypatch):
+    """The clean-up must not hide why a worker failed to start (it once raised AttributeError)."""
+    import multiprocessing.context
+
+    from forecast_cli.ensemble import train_members
+
+    def refuse(self):
+        raise RuntimeError("cannot start a process here")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refuse)
+    try:
+        train_members(job=None, loops=[None, None], workers=2)
+    except RuntimeError as error:
+        assert "cannot start" in str(error)
+    else:
+        raise AssertionError("no error raised")

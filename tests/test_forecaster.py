@@ -154,4 +154,23 @@ def test_members_trained_in_worker_processes_equal_those_trained_in_turn():
     for a, b in zip(in_turn.members, side_by_side.members):
         for name in a:
             np.testing.assert_array_equal(a[name], b[name])
-    assert sorted((r.member, r.epoch) for r in reports) == [(k, e) for k in range(3) for e in (1, 2, 3)]
+    assert sorted((r.member, r.epoch) for r in reports if r.stage == "training") == [(k, e) for k in range(3) for e in (1, 2, 3)]
+
+
+def test_few_series_train_a_twin_for_the_intervals_many_do_not():
+    """With few validation windows a twin is trained (intervals.twin_holdout); its epochs are
+    reported with stage "intervals", the model's with stage "training"."""
+    few = []
+    Forecaster(tiny(ensemble=2, workers=1)).fit([pattern(120), pattern(120, 5)], on_epoch=few.append)
+    assert {(r.stage, r.member) for r in few} == {("training", 0), ("training", 1), ("intervals", 0), ("intervals", 1)}
+    many = []
+    Forecaster(tiny(ensemble=1, val_size=6)).fit([pattern(40, k) for k in range(170)], on_epoch=many.append)
+    assert {r.stage for r in many} == {"training"}                 # 170 windows · 6 steps ≥ MIN_POOLED
+
+
+def test_a_stop_while_the_twin_trains_keeps_the_model_and_reports_the_interruption():
+    reports = []
+    f = Forecaster(tiny(ensemble=1)).fit([pattern(120), pattern(120, 5)], on_epoch=reports.append,
+                                        should_stop=lambda: any(r.stage == "intervals" for r in reports))
+    assert [r.stage for r in reports] == ["training"] * 3 + ["intervals"]
+    assert f.interrupted and len(f.members) == 1 and f.calibration is not None

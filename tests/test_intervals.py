@@ -112,6 +112,26 @@ def test_calibration_windows_none_without_holdout():
     assert len(pairs) == 0
 
 
+def test_twin_only_when_the_validation_windows_are_few():
+    """A twin is trained without the last K·h steps when whole validation windows give fewer
+    than MIN_POOLED residuals; K = TWIN_HORIZONS, or fewer when series are short."""
+    c = Config(horizon=4, season=1, input_size=10, val_size=4)
+    assert intervals.twin_holdout(np.full(300, 40), c) == 0            # 300 windows · 4 ≥ 1000
+    assert intervals.twin_holdout(np.full(3, 40), c) == intervals.TWIN_HORIZONS * 4
+    # a twin needs input_size + horizon + val_size = 18 steps before its holdout: 34 − 4·4 = 18 fits
+    assert intervals.twin_holdout(np.array([34]), c) == 16
+    assert intervals.twin_holdout(np.array([33]), c) == 12               # K = 3
+    assert intervals.twin_holdout(np.array([26]), c) == 8                # K = 2
+    assert intervals.twin_holdout(np.array([25]), c) == 0                # not even K = 2
+    assert intervals.twin_holdout(np.full(3, 40), c.replace(val_size=0)) == 0
+
+
+def test_holdout_windows_by_hand():
+    """Windows whose targets lie in the last 6 steps: cuts 34 … 36 of a series of 40 (h = 4)."""
+    pairs = intervals.holdout_windows(np.array([40, 12]), 10, 4, 6, seed=0)
+    assert pairs.tolist() == [[0, 34], [0, 35], [0, 36]]                 # 12 − 6 < 10: none in series 1
+
+
 def test_bounds_by_hand():
     cal = Calibration(np.tile(np.array([[1.0, 2.0]]), (99, 1)), np.array([50, 50]), 1.0, np.array([1.0]))
     lo, hi = cal.bounds(np.array([[10.0, 20.0], [0.0, 0.0]]), np.array([2.0, 0.5]), 95)
@@ -188,6 +208,20 @@ def test_coverage_near_nominal_on_fresh_windows(fitted):
     histories, actuals = [x[:-8] for x in fresh], np.array([x[-8:] for x in fresh])
     _, bounds = intervals.predict(f, [80], histories)
     assert 0.6 <= metrics.coverage(actuals, *bounds[80]).mean() <= 0.97
+
+
+def test_a_twin_only_ever_widens_the_intervals(fitted):
+    """calibrate keeps, per level and step, the larger half-width of the validation windows'
+    and the twin's; a twin that errs badly (its forecasts shifted by 100) sets every one."""
+    f, series = fitted
+    panel, keep = Panel.from_series(series), np.arange(len(series))
+    alone = intervals.calibrate(f, panel, keep)
+    same = intervals.calibrate(f, panel, keep, twin=f, holdout=16)
+    assert np.all(same.halfwidth >= alone.halfwidth)
+    bad = Forecaster(f.config, [dict(p, **{"head.b": p["head.b"] + 100}) for p in f.members], f.scaler)
+    worse = intervals.calibrate(f, panel, keep, twin=bad, holdout=16)
+    assert np.all(worse.halfwidth[49:] > alone.halfwidth[49:])   # levels 50 … 99
+    np.testing.assert_array_equal(worse.series_scale, alone.series_scale)  # scales: the model's own
 
 
 def test_no_calibration_without_validation():

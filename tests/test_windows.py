@@ -177,3 +177,10 @@ def test_skip_connection_makes_a_zero_output_the_seasonal_naive_forecast():
     np.testing.assert_allclose(unscale.to_data(np.zeros((1, 7))), expected[None, :])
     _, y = maker.batch(panel, np.array([[0, 20]]))
     np.testing.assert_allclose(unscale.to_data(y), series[None, 20:27])
+
+
+def test_panel_truncated_by_hand():
+    panel = Panel.from_series([np.arange(5.0), np.arange(10.0, 12.0)], [3, 7])
+    cut = panel.truncated(3)
+    assert cut.lengths.tolist() == [2, 0]                       # a series of 2 keeps nothing
+    assert cut.values.tolist() == [0.0, 1.0] and cut.phase0.tolist() == [3, 7]
