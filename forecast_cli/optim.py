@@ -25,28 +25,59 @@ class Adam:
 
         g ← g + λθ;   m ← β₁m + (1−β₁)g;   v ← β₂v + (1−β₂)g²
         θ ← θ − lr · m̂ / (√v̂ + ε),   m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)
+
+    All parameters are updated as one flat vector: the moments live in two flat buffers and
+    the gradients are gathered into a third, so a step costs ≈ 20 NumPy calls however many
+    arrays there are (per array it was ≈ 14 each — 7 % of a small network's training step).
+    `state` shows the moments per array (`m.<name>`, `v.<name>`: views of the buffers), as a
+    checkpoint stores them; assigning a state copies it in.
     """
 
     def __init__(self, params, weight_decay=0.0, beta1=0.9, beta2=0.999, eps=1e-8):
         self.weight_decay, self.beta1, self.beta2, self.eps = weight_decay, beta1, beta2, eps
-        self.state = {"step": np.zeros((), dtype=np.int64)}
-        for name, p in params.items():
-            self.state[f"m.{name}"] = np.zeros_like(p)
-            self.state[f"v.{name}"] = np.zeros_like(p)
+        self._shapes = {name: p.shape for name, p in params.items()}
+        ends = np.cumsum([p.size for p in params.values()])
+        self._slices = {name: slice(e - p.size, e) for (name, p), e in zip(params.items(), ends)}
+        size, dtype = int(ends[-1]) if len(ends) else 0, np.result_type(*params.values())
+        self._m, self._v, self._g, self._scratch = (np.zeros(size, dtype) for _ in range(4))
+        self._step = np.zeros((), dtype=np.int64)
+
+    def _views(self, flat: np.ndarray) -> dict:
+        return {name: flat[where].reshape(self._shapes[name]) for name, where in self._slices.items()}
+
+    @property
+    def state(self) -> dict:
+        m, v = self._views(self._m), self._views(self._v)
+        return {"step": self._step, **{f"m.{n}": a for n, a in m.items()}, **{f"v.{n}": a for n, a in v.items()}}
+
+    @state.setter
+    def state(self, arrays: dict) -> None:
+        self._step[...] = arrays["step"]
+        for name, where in self._slices.items():
+            self._m[where] = arrays[f"m.{name}"].ravel()
+            self._v[where] = arrays[f"v.{name}"].ravel()
 
     def update(self, params, grads, lr: float) -> None:
-        self.state["step"] += 1
-        t = int(self.state["step"])
+        self._step += 1
+        t = int(self._step)
         correct1, correct2 = 1 - self.beta1 ** t, math.sqrt(1 - self.beta2 ** t)
-        for name, p in params.items():
-            g = grads[name]
-            if self.weight_decay:
-                g = g + self.weight_decay * p
-            m, v = self.state[f"m.{name}"], self.state[f"v.{name}"]
-            m *= self.beta1; m += (1 - self.beta1) * g
-            v *= self.beta2; v += (1 - self.beta2) * (g * g)
-            # θ −= lr · m̂ / (√v̂ + ε), with m̂ = m / (1−β₁ᵗ) and √v̂ = √v / √(1−β₂ᵗ)
-            p -= ((lr / correct1) * m / (np.sqrt(v) / correct2 + self.eps)).astype(p.dtype, copy=False)
+        g, m, v, tmp = self._g, self._m, self._v, self._scratch
+        np.concatenate([grads[name].ravel() for name in self._slices], out=g)
+        if self.weight_decay:
+            np.concatenate([params[name].ravel() for name in self._slices], out=tmp)
+            g += self.weight_decay * tmp
+        m *= self.beta1
+        m += np.multiply(g, 1 - self.beta1, out=tmp)
+        v *= self.beta2
+        np.multiply(g, g, out=tmp)
+        v += np.multiply(tmp, 1 - self.beta2, out=tmp)
+        # θ −= lr · m̂ / (√v̂ + ε), with m̂ = m / (1−β₁ᵗ) and √v̂ = √v / √(1−β₂ᵗ)
+        np.sqrt(v, out=tmp)
+        tmp /= correct2
+        tmp += self.eps
+        np.divide(np.multiply(m, lr / correct1, out=g), tmp, out=tmp)
+        for name, step in self._views(tmp).items():
+            params[name] -= step.astype(params[name].dtype, copy=False)
 
 
 class SGD:
