@@ -246,6 +246,8 @@ def _array_header(npz, name: str):
     member = npz.zip.getinfo(f"{name}.npy")
     if member.compress_type != zipfile.ZIP_STORED:
         raise ValueError(f"array {name} is compressed")
+    if member.flag_bits & 0x1:  # zipfile would ask for a password (RuntimeError)
+        raise ValueError(f"array {name} is encrypted")
     with npz.zip.open(member) as fh:
         version = np.lib.format.read_magic(fh)
         if version == (1, 0):

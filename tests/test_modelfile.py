@@ -404,3 +404,15 @@ def test_parameter_stand_ins_match_the_network(fitted):
                                      np.random.default_rng(0), np.dtype(config.dtype))
         stand_ins = modelfile._param_template(config)
         assert {k: (v.shape, v.dtype) for k, v in stand_ins.items()} == {k: (v.shape, v.dtype) for k, v in params.items()}
+
+
+def test_a_member_flagged_as_encrypted(saved):
+    """A flipped bit can mark a zip member encrypted; zipfile would then ask for a password."""
+    with open(saved, "r+b") as fh:
+        data = bytearray(fh.read())
+        for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):   # local header, central directory
+            at = data.find(signature)
+            data[at + flags_at] |= 0x1
+        fh.seek(0)
+        fh.write(data)
+    assert "encrypted" in load_error(saved)
