@@ -30,10 +30,11 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 from . import __version__, intervals, modelfile, render
 from .config import FIELDS, build_config, help_text, load_yaml
-from .data import SeriesData, forecast_frame, load_series, write_frame
+from .data import SeriesData, load_series
 from .errors import ExitCode, ForecastError
 from .evaluate import CONTEXT, LSTM, backtest, test_set_scores
 from .forecaster import Forecaster
+from .output import forecast_frame, write_frame
 from .stopping import Aborted, GracefulStop
 
 

@@ -296,7 +296,7 @@ COLUMN_KEYS = ("id_col", "time_col", "target_col")
 def _info(info, n_series: int, horizon: int) -> dict:
     """The data-layer facts `predict` uses to put timestamps on forecasts, checked and with the
     defaults of a model saved without them (integer steps 1, 2, … after the end) filled in."""
-    from .data import future_times  # pandas, only when reading a model
+    from .timeline import future_times  # pandas, only when reading a model
     if info is None:
         info = {}
     if not isinstance(info, dict):

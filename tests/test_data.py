@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from forecast_cli.config import Config
-from forecast_cli.data import forecast_frame, future_times, load_series
+from forecast_cli.data import load_series
 from forecast_cli.errors import DataError
 from forecast_cli.frequency import season_and_horizon
+from forecast_cli.output import forecast_frame
+from forecast_cli.timeline import future_times
 
 from conftest import AIR, M4, MACRO
 

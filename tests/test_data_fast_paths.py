@@ -1,11 +1,11 @@
-"""data.py's fast paths give exactly what its general code gives.
+"""The fast paths (data.py, timeline.py, output.py) give exactly what the general code gives.
 
 load_series tries _load_fast (id and time read as categories, the target as float64, rows
 grouped and sorted with whole-array steps) and leaves everything else to _load_general;
-forecast_frame computes the future timestamps of many series at once; write_frame joins the
-CSV text itself.  Each is checked here against the general code — same series, same warnings,
-same one-line errors, same bytes — on awkward inputs: ids that look numeric, mixed date
-formats, missing values, gaps, unsorted rows, whitespace, integer steps, one-series files,
+output's forecast_frame computes the future timestamps of many series at once; write_frame
+joins the CSV text itself.  Each is checked here against the general code — same series, same
+warnings, same one-line errors, same bytes — on awkward inputs: ids that look numeric, mixed
+date formats, missing values, gaps, unsorted rows, whitespace, integer steps, one-series files,
 UTC offsets, and (hypothesis) hostile files.
 """
 
@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from forecast_cli import data
+from forecast_cli import data, output, timeline
 from forecast_cli.cli import app
 from forecast_cli.config import Config
-from forecast_cli.data import DataError, future_times, load_series
+from forecast_cli.data import DataError, load_series
+from forecast_cli.timeline import future_times
 
 SETTINGS = settings(deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -267,7 +268,7 @@ def test_an_even_subdaily_spacing_alone_names_the_frequency(spacing_s, starts, n
     """What _series_freqs relies on to infer once per spacing."""
     index = [pd.DatetimeIndex(np.datetime64("2020-01-01") + np.arange(n) * np.timedelta64(spacing_s, "s")
                               + np.timedelta64(start, "s")).as_unit("ns") for start in starts]
-    assert len({data._series_freq(i) for i in index}) == 1
+    assert len({timeline._series_freq(i) for i in index}) == 1
 
 
 @settings(SETTINGS, max_examples=100)
@@ -276,7 +277,7 @@ def test_an_even_subdaily_spacing_alone_names_the_frequency(spacing_s, starts, n
 def test_a_fixed_duration_frequency_is_an_even_grid(freq, start, n):
     """What _regularise and _fixed_futures rely on: on naive timestamps these frequencies
     step by a fixed number of ns (days too: 24 h without a time zone)."""
-    step = data._fixed_nanos(freq)
+    step = timeline._fixed_nanos(freq)
     first = pd.Timestamp(start, unit="s")
     even = (first.value + step * np.arange(n + 3)).astype("datetime64[ns]")
     grid = pd.date_range(first, pd.Timestamp(even[n - 1]), freq=freq).to_numpy().astype("datetime64[ns]")
@@ -289,7 +290,7 @@ def test_a_fixed_duration_frequency_is_an_even_grid(freq, start, n):
 def test_common_step_is_the_first_most_common(series):
     times = [np.array(t, dtype=np.int64) for t in series]
     steps = Counter(int(d) for t in times for d in np.diff(t[:1000]) if d > 0)
-    assert data._common_step(times) == (steps.most_common(1)[0][0] if steps else 1)
+    assert timeline._common_step(times) == (steps.most_common(1)[0][0] if steps else 1)
 
 
 # ------------------------------------------------------------------------------------------
@@ -325,7 +326,7 @@ FUTURES = [
 @pytest.mark.parametrize("last_times,freqs,kind", FUTURES)
 @pytest.mark.parametrize("horizon", [1, 4])
 def test_future_column_equals_future_times_per_series(last_times, freqs, kind, horizon):
-    assert result(data._future_column, last_times, freqs, kind, 3, horizon) == \
+    assert result(output._future_column, last_times, freqs, kind, 3, horizon) == \
         result(futures_one_by_one, last_times, freqs, kind, 3, horizon)
 
 
@@ -337,7 +338,7 @@ def to_csv(frame) -> str:
 
 def written(frame) -> str:
     out = io.StringIO()
-    data.write_frame(frame, "csv", out)
+    output.write_frame(frame, "csv", out)
     return out.getvalue()
 
 
@@ -377,8 +378,8 @@ def test_csv_text_of_any_floats_equals_pandas(values, ids):
 def general_only(monkeypatch):
     """Every fast path off: reading, future timestamps and CSV writing as before them."""
     monkeypatch.setattr(data, "_load_fast", lambda *args: None)
-    monkeypatch.setattr(data, "_fixed_futures", lambda *args: {})
-    monkeypatch.setattr(data, "_csv_text", lambda frame: None)
+    monkeypatch.setattr(output, "_fixed_futures", lambda *args: {})
+    monkeypatch.setattr(output, "_csv_text", lambda frame: None)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])

@@ -14,7 +14,8 @@ import pytest
 
 from forecast_cli import modelfile
 from forecast_cli.config import Config
-from forecast_cli.data import load_series, period_ordinal
+from forecast_cli.data import load_series
+from forecast_cli.timeline import period_ordinal
 
 from conftest import run_cli
 

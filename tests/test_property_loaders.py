@@ -34,8 +34,9 @@ from rich.console import Console
 
 from forecast_cli import Config, Forecaster, modelfile, render
 from forecast_cli.cli import series_info
-from forecast_cli.data import MAX_ABS_VALUE, forecast_frame, load_series
+from forecast_cli.data import MAX_ABS_VALUE, load_series
 from forecast_cli.errors import ForecastError, ModelFileError
+from forecast_cli.output import forecast_frame
 
 # files written in a per-module folder (hypothesis re-runs a test body, a function fixture would not)
 FAST = settings(deadline=None, derandomize=True, database=None,
