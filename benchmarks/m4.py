@@ -4,6 +4,9 @@
     python benchmarks/m4.py --set hidden_size=128 --set ensemble=3   # an experiment
     python benchmarks/m4.py --baselines-only      # just check the metric code (seconds)
     python benchmarks/m4.py --level 95 --level 80 # also prediction intervals: coverage, MSIS, ACD
+    python benchmarks/m4.py --csv m4.csv          # write the training series as a long CSV, for the CLI:
+    /usr/bin/time -v lstm-forecast train m4.csv -o m4.npz
+    /usr/bin/time -v lstm-forecast predict -m m4.npz m4.csv > m4_forecast.csv
 
 Reads ../shared/data/m4 (or --data DIR): Hourly-train.csv (id, then values; rows of different
 lengths) and Hourly-test.csv (the 48 values that follow).  Prints sMAPE / MASE / OWA of the
@@ -55,6 +58,13 @@ def read_wide(path: str) -> tuple[list, list]:
     return ids, [row.dropna().to_numpy(dtype=float) for _, row in frame.iloc[:, 1:].iterrows()]
 
 
+def write_long_csv(wide: str, path: str) -> None:
+    ids, X = read_wide(wide)
+    pd.DataFrame({"unique_id": np.repeat(ids, [len(x) for x in X]),
+                  "ds": np.concatenate([pd.date_range("2000-01-01", periods=len(x), freq="h") for x in X]),
+                  "y": np.concatenate(X)}).to_csv(path, index=False)
+
+
 def score(Y, F, X) -> tuple[float, float]:
     s = metrics.point_scores(Y, F, X, SEASON)
     return float(s["sMAPE"].mean()), float(s["MASE"].mean())
@@ -89,7 +99,12 @@ def main() -> None:
     ap.add_argument("--baselines-only", action="store_true")
     ap.add_argument("--level", type=int, action="append", default=[], help="also score prediction intervals at this level (percent)")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--csv", help="only write the training series to this long CSV (unique_id, ds, y; hourly "
+                                  "timestamps from 2000-01-01 00:00, so the CLI's defaults set the same task)")
     args = ap.parse_args()
+    if args.csv:
+        write_long_csv(os.path.join(args.data, "Hourly-train.csv"), args.csv)
+        return
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
 
     _, X = read_wide(os.path.join(args.data, "Hourly-train.csv"))

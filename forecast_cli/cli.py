@@ -372,7 +372,7 @@ def _forecast(forecaster: Forecaster, levels: list, values, phase0):
     forecasts, bounds = intervals.predict(forecaster, levels, values, phase0)
     for lv in levels:
         if not forecaster.calibration.supports(lv):
-            render.warn(f"the {lv}% interval rests on only {forecaster.calibration.count.min()} validation residuals per "
+            render.warn(f"the {lv}% interval rests on only {forecaster.calibration.count.min()} calibration residuals per "
                         f"step, too few to reach {lv}% (it is the widest seen); more series or a larger --val-size help")
     return forecasts, bounds
 

@@ -390,7 +390,7 @@ def model_report(forecaster, data_info: dict, path: str):
         ("task", f"horizon {c['horizon']}, input_size {c['input_size']}, season {c['season']}"),
         ("network", f"{c['num_layers']}×LSTM({c['hidden_size']}) + dense → {c['horizon']}, "
                     f"{facts['parameters_per_model']:,} parameters × {c['ensemble']} model(s), {c['dtype']}"),
-        ("intervals", f"conformal, {facts['intervals']['residuals_per_step']}+ validation residuals per step (docs/intervals.md)"
+        ("intervals", f"conformal, {facts['intervals']['residuals_per_step']}+ calibration residuals per step (docs/intervals.md)"
                       if facts["intervals"] else "none (trained with val_size 0, or by an older version)"),
         ("training", "; ".join(f"{t['epochs_run']} epochs, best {t['best_epoch']}"
                                + (f" (val {t['best_val_loss']:.4f})" if t['best_val_loss'] is not None else "")
