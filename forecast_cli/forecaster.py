@@ -20,7 +20,7 @@ import numpy as np
 
 from . import intervals, network
 from .config import Config
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, TrainingError
 from .frequency import is_daily_cycle, season_and_horizon
 from .ensemble import BatchSource, MemberJob, train_members
 from .train import LoopState, TrainSettings
@@ -178,7 +178,12 @@ class Forecaster:
             return intervals.calibrate(self, panel, keep)
         twin = Forecaster(self.config)
         to_twin = (lambda report: on_epoch(replace(report, stage="intervals"))) if on_epoch else None
-        twin._train(panel.truncated(holdout), [None] * self.config.ensemble, to_twin, None, should_stop)
+        try:
+            twin._train(panel.truncated(holdout), [None] * self.config.ensemble, to_twin, None, should_stop)
+        except TrainingError as exc:  # the model itself is fine: keep it, with what it has
+            log.warning("intervals calibrated on the validation windows alone: the twin that checks them did "
+                        "not train (%s)", exc)
+            return intervals.calibrate(self, panel, keep)
         if twin.interrupted:  # the model is whole, but the run was asked to stop: say so
             self.interrupted = True
             return intervals.calibrate(self, panel, keep)

@@ -174,3 +174,18 @@ def test_a_stop_while_the_twin_trains_keeps_the_model_and_reports_the_interrupti
                                         should_stop=lambda: any(r.stage == "intervals" for r in reports))
     assert [r.stage for r in reports] == ["training"] * 3 + ["intervals"]
     assert f.interrupted and len(f.members) == 1 and f.calibration is not None
+
+
+def test_a_twin_that_fails_to_train_leaves_the_model_and_a_warning(monkeypatch, caplog):
+    from forecast_cli.errors import TrainingError
+    train = Forecaster._train
+
+    def twin_diverges(self, panel, *args):
+        if panel.lengths.max() < 120:                  # the twin's series are shorter
+            raise TrainingError("training diverged in epoch 1")
+        return train(self, panel, *args)
+
+    monkeypatch.setattr(Forecaster, "_train", twin_diverges)
+    f = Forecaster(tiny(ensemble=1)).fit([pattern(120), pattern(120, 5)])
+    assert len(f.members) == 1 and not f.interrupted and f.calibration is not None
+    assert "validation windows alone" in caplog.text
