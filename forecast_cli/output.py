@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .timeline import _fixed_nanos, future_times
+from .timeline import DAY_NS, _fixed_nanos, future_times
 
 
 def forecast_frame(ids, last_times, freqs, kind: str, step: int, forecasts: np.ndarray,
@@ -62,7 +62,7 @@ def _fixed_futures(pairs, horizon: int) -> dict:
     start, tick = np.array(list(starts.values()), dtype=np.int64).T
     if int(start.max()) + horizon * int(tick.max()) > pd.Timestamp.max.value:
         return {}
-    texts = _iso_texts(start[:, None] + tick[:, None] * np.arange(1, horizon + 1)).tolist()
+    texts = _iso_texts(start[:, None] + tick[:, None] * np.arange(1, horizon + 1), (tick < DAY_NS)[:, None]).tolist()
     return dict(zip(starts, texts))
 
 
@@ -76,12 +76,13 @@ def _whole_second_ns(last) -> int | None:
     return value if stamp.tz is None and value % 10**9 == 0 else None
 
 
-def _iso_texts(stamps: np.ndarray) -> np.ndarray:
-    """format_time(t, "datetime") of timestamps of whole seconds (ns since the epoch): the
-    date alone at midnight, else date and time (ISO, 'T' between)."""
+def _iso_texts(stamps: np.ndarray, clock: np.ndarray) -> np.ndarray:
+    """format_time(t, "datetime", clock) of timestamps of whole seconds (ns since the epoch):
+    the date alone at midnight unless `clock` (broadcast against stamps), else date and time
+    (ISO, 'T' between)."""
     seconds = stamps // 10**9
     texts = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s")
-    return np.where(seconds % 86_400 == 0, texts.astype("U10"), texts)
+    return np.where((seconds % 86_400 == 0) & ~clock, texts.astype("U10"), texts)
 
 
 def write_frame(frame: pd.DataFrame, fmt: str, stream) -> None:

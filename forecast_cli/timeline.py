@@ -253,11 +253,19 @@ def period_ordinal(t, kind: str, freq: str | None) -> int:
     return int(ordinal) // max(offset.n, 1)
 
 
-def format_time(t, kind: str) -> str | int:
+def format_time(t, kind: str, clock: bool = False) -> str | int:
+    """An integer step as it is; a timestamp as ISO text — the date alone at midnight unless
+    `clock` (the times of a sub-daily series: every one with its time of day, so that a column
+    of them has one format)."""
     if kind == "integer" or isinstance(t, (int, np.integer)):
         return int(t)
     stamp = pd.Timestamp(t)
-    return stamp.isoformat() if (stamp.hour or stamp.minute or stamp.second) else stamp.date().isoformat()
+    return stamp.isoformat() if clock or stamp.hour or stamp.minute or stamp.second else stamp.date().isoformat()
+
+
+def sub_daily(freq: str | None) -> bool:
+    """Whether `freq` is a fixed duration shorter than a day (h, 30min, s …)."""
+    return bool(freq) and 0 < _fixed_nanos(freq) < DAY_NS
 
 
 def future_times(last, kind: str, freq: str | None, step: int, horizon: int) -> list:
@@ -267,4 +275,4 @@ def future_times(last, kind: str, freq: str | None, step: int, horizon: int) -> 
         start = last if isinstance(last, (int, np.integer)) else 0
         return [int(start) + step * k for k in range(1, horizon + 1)]
     stamps = pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
-    return [format_time(s, "datetime") for s in stamps]
+    return [format_time(s, "datetime", sub_daily(freq)) for s in stamps]

@@ -324,3 +324,16 @@ def test_empty_time_cell(tmp_path):
 def test_unknown_column_names(key, name):
     message = data_error(AIR, **{key: name})
     assert repr(name) in message and "month, passengers" in message
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_future_timestamps_have_one_format_per_column(fast, monkeypatch):
+    """Sub-daily forecasts all carry their time of day (midnight too); daily ones are dates."""
+    from forecast_cli import output
+    if not fast:
+        monkeypatch.setattr(output, "_fixed_futures", lambda pairs, horizon: {})
+    f = np.zeros((1, 3))
+    half_hourly = output.forecast_frame(["a"], ["2000-08-27T23:00:00"], ["30min"], "datetime", 1, f)
+    assert half_hourly["ds"].tolist() == ["2000-08-27T23:30:00", "2000-08-28T00:00:00", "2000-08-28T00:30:00"]
+    daily = output.forecast_frame(["a"], ["2000-08-27"], ["D"], "datetime", 1, f)
+    assert daily["ds"].tolist() == ["2000-08-28", "2000-08-29", "2000-08-30"]
