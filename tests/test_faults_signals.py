@@ -38,6 +38,7 @@ import pytest
 
 from forecast_cli import modelfile
 from forecast_cli.errors import ModelFileError
+from forecast_cli.stopping import ECHO_SECONDS, Aborted, GracefulStop
 
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and /proc: Linux only")
@@ -177,6 +178,7 @@ def test_second_sigint_aborts_without_writing(data, previous, members):
                      "a checkpoint after every member's first epoch")
         run.signal(signal.SIGINT)
         run.wait_for(lambda: "press Ctrl-C again to abort" in run.stderr, "the first signal's warning")
+        time.sleep(ECHO_SECONDS)                  # sooner, it would count as the first one again
         run.signal(signal.SIGINT)
         assert run.finish() == 130, run.stderr
     finally:
@@ -263,3 +265,16 @@ def test_sigkill_at_any_moment_leaves_a_valid_model_and_checkpoint(data, previou
             (path.parent / name).unlink()
         seen.append(("old" if content == old else "new", len(others)))
     print(f"(model, temporary files left) after each kill: {seen}")
+
+
+def test_the_same_signal_twice_at_once_is_one_request_a_later_one_aborts():
+    """`timeout` sends SIGINT to the process and again to its group: that must not abort."""
+    with GracefulStop() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)                          # handlers run between bytecodes
+        assert stop.requested() and stop.exit_code == 130
+        time.sleep(ECHO_SECONDS)
+        with pytest.raises(Aborted):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
