@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 from . import __version__, intervals, modelfile, render
 from .config import FIELDS, build_config, help_text, load_yaml
 from .data import SeriesData, load_series
-from .errors import ExitCode, ForecastError
+from .errors import ConfigError, ExitCode, ForecastError
 from .evaluate import CONTEXT, LSTM, backtest, test_set_scores
 from .forecaster import Forecaster
 from .output import forecast_frame, write_frame
@@ -133,7 +133,7 @@ Plot = Annotated[bool, typer.Option("--plot", rich_help_panel=CHARTS, help="Draw
 PlotSeries = Annotated[Optional[int], typer.Option("--plot-series", min=1, show_default=False, rich_help_panel=CHARTS,
                                                    help="Chart only the first N series (default: all; at most 100 in an image).")]
 PlotFile = Annotated[Optional[Path], typer.Option("--plot-file", show_default=False, rich_help_panel=CHARTS,
-                                                  help="Also write the charts to an image: .png, .svg or .pdf (needs matplotlib: pip install 'lstm-forecast[plot]').")]
+                                                  help="Also write the charts to an image: .png, .svg or .pdf (needs matplotlib: pip install matplotlib).")]
 
 # (config field, flags, panel) of every option that shapes training, shared by train and evaluate
 TRAINING_FLAGS = (
@@ -228,6 +228,9 @@ def train(
     """
     _start(quiet)
     cfg = build_config(load_yaml(str(config)) if config else {}, flags)
+    modelfile.check_writable(str(output))
+    if checkpoint_every:
+        modelfile.check_writable(str(checkpoint or output.with_suffix(".ckpt.npz")), "checkpoint")
     ckpt = modelfile.load_checkpoint(str(resume)) if resume else None
     if ckpt:
         ignored = [k for k, v in flags.items() if v is not None and k not in DATA_OPTIONS + ("workers",)]
@@ -411,7 +414,7 @@ def _emit(frame, fmt: str, output: Optional[Path], title: str) -> None:
     """Data to stdout or to a file written atomically."""
     if output is not None:
         if fmt == "table":
-            raise ForecastError("--format table cannot be written to a file; use csv or json")
+            raise ConfigError("--format table cannot be written to a file; use csv or json")
         try:
             with modelfile.atomic_path(str(output)) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
                 write_frame(frame, fmt, fh)

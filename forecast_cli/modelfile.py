@@ -131,6 +131,19 @@ def save(path: str, forecaster: Forecaster, info: dict | None = None) -> None:
     _write(path, arrays, meta, "model file")
 
 
+def check_writable(path: str, what: str = "model file") -> None:
+    """ModelFileError now if `path` could not be written later — no such folder, no permission,
+    a directory in the way — so that a long training run does not end in that error."""
+    if os.path.isdir(path):
+        raise ModelFileError(f"cannot write {what} {path}: it is a directory")
+    folder, name = os.path.split(os.path.abspath(path))
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}.", suffix=".check"):
+            pass
+    except OSError as exc:
+        raise ModelFileError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
 def _write(path: str, arrays: dict, meta: dict, what: str) -> None:
     """Arrays plus the JSON metadata, atomically; an OS error becomes a ModelFileError."""
     arrays = {**arrays, "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)}

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .errors import ForecastError
+from .errors import ConfigError, ForecastError
 
 err = Console(stderr=True, highlight=False)
 quiet = False
@@ -289,11 +289,11 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 def require_matplotlib(path) -> None:
     """Refuse early (before any output) what save_charts could not write."""
     if Path(path).suffix.lower() not in PLOT_SUFFIXES:
-        raise ForecastError(f"--plot-file {path}: use a .png, .svg or .pdf name")
+        raise ConfigError(f"--plot-file {path}: use a .png, .svg or .pdf name")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ForecastError("--plot-file needs matplotlib: pip install 'lstm-forecast[plot]'") from None
+        raise ForecastError("--plot-file needs matplotlib: pip install matplotlib") from None
 
 
 def save_charts(charts: list, path) -> None:

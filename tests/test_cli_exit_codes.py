@@ -165,6 +165,15 @@ def test_predict_output_failure_leaves_existing_file(tmp_path, trained_model):
     assert out.read_text() == "old\n"
 
 
+@pytest.mark.parametrize("where", ["missing/m.npz", "."], ids=["missing-folder", "a-directory"])
+def test_an_unwritable_output_fails_before_training(tmp_path, monkeypatch, where):
+    from forecast_cli.forecaster import Forecaster
+    monkeypatch.setattr(Forecaster, "fit", lambda *a, **k: pytest.fail("trained before checking the output"))
+    line = assert_fails_cleanly(invoke("train", AIR, *TINY, "-o", tmp_path / where), 1)
+    assert "cannot write model file" in line
+    assert list(tmp_path.iterdir()) == []                       # not even the probe is left
+
+
 # --------------------------------------------------------------------------------------------
 # bad flags and option values: exit 2, one line
 
@@ -202,6 +211,14 @@ def test_bad_value_in_config_file(tmp_path):
 ], ids=["unknown-flag", "not-a-number", "missing-argument", "unknown-command", "bad-choice"])
 def test_usage_errors(args):
     assert_fails_cleanly(invoke(*args), 2)
+
+
+@pytest.mark.parametrize("flags", [["--output", "fc.txt", "--format", "table"], ["--plot-file", "forecast.txt"]],
+                         ids=["table-to-a-file", "image-suffix"])
+def test_options_that_cannot_go_together_are_usage_errors(trained_model, tmp_path, monkeypatch, flags):
+    monkeypatch.chdir(tmp_path)
+    assert_fails_cleanly(invoke("predict", "-m", trained_model, *flags), 2)
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------------------------

@@ -164,11 +164,11 @@ def test_plot_file_without_matplotlib_says_how_to_get_it(trained_model, tmp_path
     out = tmp_path / "forecast.png"
     result = invoke("predict", "-m", trained_model, "--plot-file", out)
     assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.strip() == "error: --plot-file needs matplotlib: pip install 'lstm-forecast[plot]'"
+    assert result.stderr.strip() == "error: --plot-file needs matplotlib: pip install matplotlib"
     assert not out.exists()
 
 
 def test_plot_file_of_unknown_type_refused(trained_model, tmp_path):
     result = invoke("predict", "-m", trained_model, "--plot-file", tmp_path / "chart.gif")
-    assert result.exit_code == 1 and result.stdout == ""
+    assert result.exit_code == 2 and result.stdout == ""
     assert ".png, .svg or .pdf" in result.stderr
