@@ -19,6 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
+import numpy as np
 import typer
 from typer.core import TyperGroup
 from typing_extensions import Annotated
@@ -484,6 +485,8 @@ def evaluate(
             scores, resolved = test_set_scores(series.values, series.ids, series.phase0(), series.freq,
                                                dict(zip(actual.ids, actual.values)), cfg, forecaster, progress, levels)
         else:
+            if forecaster is not None:
+                _warn_if_trained_on_the_holdout(forecaster, info, series, folds, step)
             scores, resolved = backtest(series.values, series.ids, series.phase0(), series.freq, cfg, folds, step,
                                         forecaster, progress, levels)
     frame = render.scores_frame(scores, per_series)
@@ -492,6 +495,21 @@ def evaluate(
     _emit(frame, _output_format(fmt, None), None, title=title)
     if plot or plot_file:
         _draw(render.backtest_charts(scores, LSTM, plot_series), plot, plot_file)
+
+
+def _warn_if_trained_on_the_holdout(forecaster: Forecaster, info: dict, series: SeriesData, folds: int,
+                                    step: Optional[int]) -> None:
+    """A model scored on windows it was trained on looks better than it is: say so."""
+    if info.get("time_kind") != series.time_kind or "last_times" not in info:
+        return
+    trained_until = dict(zip(forecaster.series_ids, info["last_times"]))
+    back = forecaster.config.horizon + (folds - 1) * (step or forecaster.config.horizon)
+    as_time = int if series.time_kind == "integer" else np.datetime64
+    seen = [name for name, t in zip(series.ids, series.times)
+            if name in trained_until and len(t) >= back and as_time(trained_until[name]) >= as_time(t[-back])]
+    if seen:
+        render.warn(f"the model was trained on the held-out windows of {len(seen)} series (e.g. {seen[0]}), so "
+                    "these scores are optimistic; evaluate without --model, or with --test on data after the model's")
 
 
 # ------------------------------------------------------------------------------------------

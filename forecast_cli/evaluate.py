@@ -134,6 +134,10 @@ def test_set_scores(series, ids, phase0, freq, test_series: dict, config: Config
     if short:
         raise DataError(f"the test file has fewer than horizon = {h} values for series {short[0]!r}; "
                         "give --horizon to match the test file")
+    longer = [ids[i] for i in keep if len(test_series[ids[i]]) > h]
+    if longer:
+        log.warning("the test file has more than horizon = %d values for %d series (e.g. %s); the first %d are scored "
+                    "(train with --horizon N to score N)", h, len(longer), longer[0], h)
     for name in sorted(set(test_series) - {ids[i] for i in keep}):
         log.warning("test series %s has no matching training series; not scored", name)
     histories = [np.asarray(series[i]) for i in keep]
