@@ -149,7 +149,7 @@ def test_output_file_json_by_suffix(trained_model, tmp_path):
 
 def test_output_file_with_table_format_is_an_error(trained_model, tmp_path):
     result = invoke("predict", "-m", trained_model, "-o", tmp_path / "f.txt", "--format", "table")
-    assert result.exit_code == 1 and result.stdout == ""
+    assert result.exit_code == 2 and result.stdout == ""
     assert not (tmp_path / "f.txt").exists()
 
 
