@@ -46,8 +46,10 @@ class OneLineErrors(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click_errors.UsageError as exc:
-            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-            render.error(exc.format_message().strip().replace("\n", " ") + hint)
+            message = exc.format_message().strip().replace("\n", " ")
+            if message:  # none after no arguments at all: the help is shown instead
+                hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+                render.error(message + hint)
             sys.exit(ExitCode.USAGE)
         except typer.Abort:
             render.error("interrupted")
@@ -520,7 +522,7 @@ def _warn_if_trained_on_the_holdout(forecaster: Forecaster, info: dict, series: 
 @handles_errors
 def info(
     model: Annotated[Path, typer.Argument(help="Model file to describe.")] = Path("model.npz"),
-    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table (on stderr) or json (on stdout).")] = InfoFormat.table,
+    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table or json.")] = InfoFormat.table,
 ):
     """Show what a model file holds: options, series, training history and its loss curve.
 
@@ -535,7 +537,7 @@ def info(
     if fmt == InfoFormat.json:
         print(json.dumps(render.model_facts(forecaster, data_info, str(model)), indent=2))
         return
-    render.show(render.model_report(forecaster, data_info, str(model)))
+    render.print_to_stdout(render.model_report(forecaster, data_info, str(model)))
 
 
 def main() -> None:

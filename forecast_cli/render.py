@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -69,9 +69,10 @@ class TrainingProgress:
 
     def __init__(self):
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), TaskProgressColumn(),
+            # fits 80 columns: the learning rate and the elapsed time are in the summary and `info`
+            TextColumn("[bold]{task.description}"), BarColumn(bar_width=12), TaskProgressColumn(),
             TextColumn("epoch {task.completed}/{task.total}"), TextColumn("{task.fields[losses]}"),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            TextColumn("eta"), TimeRemainingColumn(),
             console=err, transient=False, disable=quiet)
         self.tasks = {}
         self.started = time.perf_counter()
@@ -92,7 +93,7 @@ class TrainingProgress:
             label = f"{name} {report.member + 1}/{report.members}" if report.members > 1 else report.stage
             self.tasks[key] = self.progress.add_task(label, total=report.epochs, losses="")
         val = f"  val {report.val_loss:.4f}" if report.val_loss is not None else ""
-        losses = f"train {report.train_loss:.4f}{val}  lr {report.lr:.2g}"
+        losses = f"train {report.train_loss:.4f}{val}"
         self.progress.update(self.tasks[key], completed=report.epoch, losses=losses)
 
 

@@ -60,7 +60,7 @@ def test_train_with_a_config_file(tmp_path):
 def test_info(trained_model):
     result = invoke("info", trained_model)
     assert result.exit_code == 0, result.stderr
-    assert "passengers" in result.stderr and "18" in result.stderr
+    assert "passengers" in result.stdout and "18" in result.stdout
 
 
 def test_info_json(trained_model):

@@ -183,9 +183,9 @@ def test_integer_steps_and_many_series(tmp_path):
     assert by_id["H1"] == ["700", "701", "702", "703"] and by_id["H300"] == ["960", "961", "962", "963"]
 
 
-def test_info_table_on_stderr_json_on_stdout(trained_model):
+def test_info_on_stdout_as_table_or_json(trained_model):
     table = invoke("info", trained_model)
-    assert table.exit_code == 0 and table.stdout == "" and "passengers" in table.stderr
+    assert table.exit_code == 0 and table.stderr == "" and "passengers" in table.stdout
     as_json = invoke("info", trained_model, "--format", "json")
     assert as_json.exit_code == 0 and as_json.stderr == ""
     assert json.loads(as_json.stdout)["series"]["count"] == 1
