@@ -110,6 +110,12 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
             raise DataError(f"fold {k + 1}: no series is long enough to hold out {back} steps and keep "
                             f"input_size = {resolved.input_size} before them")
         histories = [np.asarray(series[i][:lengths[i] - back]) for i in keep]
+        need = resolved.input_size + h + resolved.val_size
+        if model is None and max(map(len, histories)) < need:
+            raise DataError(f"fold {k + 1}: held out the last {back} steps, the longest series keeps "
+                            f"{max(map(len, histories))} points, fewer than training needs (input_size "
+                            f"{resolved.input_size} + horizon {h} + val_size {resolved.val_size} = {need}); "
+                            "use fewer --folds, a smaller --horizon, or longer series")
         actuals = np.array([series[i][lengths[i] - back:lengths[i] - back + h] for i in keep])
         p0 = [phase0[i] for i in keep] if phase0 is not None else None
         forecaster = model or Forecaster(resolved).fit(histories, [ids[i] for i in keep], p0, freq, on_epoch=on_epoch)

@@ -198,9 +198,12 @@ class Forecaster:
         pairs = window_pairs(panel.lengths, c.input_size, c.horizon, holdout=c.val_size)
         if len(pairs) == 0:
             need = c.input_size + c.horizon + c.val_size
+            options = [f"--{name}" for name, value in (("input-size", c.input_size), ("horizon", c.horizon),
+                                                        ("val-size", c.val_size)) if value > 1]
+            hint = f"try a smaller {' or '.join(options)}" if options else "use longer series"
             raise DataError(f"no training windows: a series needs at least {need} points (input_size {c.input_size} "
-                            f"+ horizon {c.horizon} + val_size {c.val_size}); the longest has {panel.lengths.max()}. "
-                            "Try a smaller --input-size, --horizon or --val-size")
+                            f"+ horizon {c.horizon} + val_size {c.val_size}); the longest has {panel.lengths.max()}; "
+                            + hint)
         return pairs
 
     def _validation_set(self, panel: Panel, maker: WindowMaker):

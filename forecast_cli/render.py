@@ -78,15 +78,18 @@ class TrainingProgress:
         self.started = time.perf_counter()
 
     def __enter__(self):
-        self.progress.__enter__()
-        return self
+        return self   # the display starts with the first report: a run that fails before prints nothing
 
     def __exit__(self, *exc):
+        if not self.tasks:
+            return False
         for task in self.progress.tasks:  # a run that stopped early ends with a full bar
             self.progress.update(task.id, total=task.completed)
         return self.progress.__exit__(*exc)
 
     def __call__(self, report) -> None:
+        if not self.tasks:
+            self.progress.__enter__()
         key = (report.stage, report.member)
         if key not in self.tasks:
             name = "model" if report.stage == "training" else report.stage

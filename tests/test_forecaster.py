@@ -176,7 +176,7 @@ def test_a_stop_while_the_twin_trains_keeps_the_model_and_reports_the_interrupti
     assert f.interrupted and len(f.members) == 1 and f.calibration is not None
 
 
-def test_a_twin_that_fails_to_train_leaves_the_model_and_a_warning(monkeypatch, caplog):
+def test_a_twin_that_fails_to_train_leaves_the_model_and_a_warning(monkeypatch, core_log):
     from forecast_cli.errors import TrainingError
     train = Forecaster._train
 
@@ -188,4 +188,4 @@ def test_a_twin_that_fails_to_train_leaves_the_model_and_a_warning(monkeypatch, 
     monkeypatch.setattr(Forecaster, "_train", twin_diverges)
     f = Forecaster(tiny(ensemble=1)).fit([pattern(120), pattern(120, 5)])
     assert len(f.members) == 1 and not f.interrupted and f.calibration is not None
-    assert "validation windows alone" in caplog.text
+    assert "validation windows alone" in core_log.text
