@@ -102,6 +102,8 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
         step = step or h
         resolved = resolve(config.replace(horizon=h), [n - h - (folds - 1) * step for n in lengths], freq)
     h, season = resolved.horizon, resolved.season
+    if model is None:  # every fold checked before any trains
+        _check_folds(lengths, resolved, folds, step)
     scores = Scores(levels=tuple(levels))
     for k in range(folds):
         back = h + k * step
@@ -110,12 +112,6 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
             raise DataError(f"fold {k + 1}: no series is long enough to hold out {back} steps and keep "
                             f"input_size = {resolved.input_size} before them")
         histories = [np.asarray(series[i][:lengths[i] - back]) for i in keep]
-        need = resolved.input_size + h + resolved.val_size
-        if model is None and max(map(len, histories)) < need:
-            raise DataError(f"fold {k + 1}: held out the last {back} steps, the longest series keeps "
-                            f"{max(map(len, histories))} points, fewer than training needs (input_size "
-                            f"{resolved.input_size} + horizon {h} + val_size {resolved.val_size} = {need}); "
-                            "use fewer --folds, a smaller --horizon, or longer series")
         actuals = np.array([series[i][lengths[i] - back:lengths[i] - back + h] for i in keep])
         p0 = [phase0[i] for i in keep] if phase0 is not None else None
         forecaster = model or Forecaster(resolved).fit(histories, [ids[i] for i in keep], p0, freq, on_epoch=on_epoch)
@@ -125,6 +121,18 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
         scores.fold.extend([k + 1] * len(keep))
         scores.cutoff.extend(lengths[i] - back for i in keep)
     return scores, resolved
+
+
+def _check_folds(lengths, config: Config, folds: int, step: int) -> None:
+    """DataError unless every fold leaves some series enough points to train on."""
+    need = config.input_size + config.horizon + config.val_size
+    for k in range(folds):
+        back = config.horizon + k * step
+        if max(lengths) - back < need:
+            raise DataError(f"fold {k + 1}: held out the last {back} steps, the longest series keeps "
+                            f"{max(lengths) - back} points, fewer than training needs (input_size {config.input_size} "
+                            f"+ horizon {config.horizon} + val_size {config.val_size} = {need}); "
+                            "use fewer --folds, a smaller --horizon, or longer series")
 
 
 def test_set_scores(series, ids, phase0, freq, test_series: dict, config: Config,

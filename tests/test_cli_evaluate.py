@@ -164,9 +164,6 @@ def test_evaluate_too_many_folds_fails_with_one_line_when_quiet():
     one_error_line(result.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="backtest checks each fold only when it reaches it: with --folds 8 on 144 "
-                   "points, folds 1-5 train (input_size resolved to 1 on the empty last fold) and print progress "
-                   "before fold 6 fails, so the error is not the only line on stderr")
 def test_evaluate_too_many_folds_fails_before_training_anything():
     result = invoke("evaluate", AIR, *SMALL, "--folds", "8")
     assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
