@@ -42,7 +42,7 @@ def is_seasonal(x, m: int) -> bool:
         return False
     r = [acf(x, k) for k in range(1, m + 1)]
     limit = 1.645 * np.sqrt((1 + 2 * np.sum(np.square(r[:-1]))) / n)
-    return abs(r[-1]) > limit
+    return bool(abs(r[-1]) > limit)
 
 
 def seasonal_indices(x, m: int) -> np.ndarray:
