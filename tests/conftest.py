@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 # The networks here are tiny: BLAS threads only add contention (several times slower on 2 busy
@@ -64,3 +65,16 @@ def one_error_line(stderr: str) -> str:
     assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{stderr}"
     assert lines[0].startswith("error: "), lines[0]
     return lines[0]
+
+
+def wait_until(condition, proc: subprocess.Popen, what: str, timeout: float, output=lambda: "", kill=None) -> None:
+    """Poll condition() until it holds; fail the test if `proc` ends first or `timeout` seconds
+    pass (then kill it: `kill`, or proc.kill).  output() is shown with the failure."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            pytest.fail(f"train ended (status {proc.returncode}) before {what}:\n{output()}")
+        if time.monotonic() > deadline:
+            (kill or proc.kill)()
+            pytest.fail(f"timed out waiting for {what}:\n{output()}")
+        time.sleep(0.005)

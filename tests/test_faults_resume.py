@@ -14,7 +14,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ import pytest
 from forecast_cli import Config, Forecaster, modelfile
 from forecast_cli.errors import DataError
 
-from conftest import one_error_line, run_cli
+from conftest import one_error_line, run_cli, wait_until
 
 # 2 members × 4 epochs × 3 mini-batches: 24 batches in all; validation on, early stopping off
 CONFIG = Config(horizon=4, input_size=12, season=6, hidden_size=6, epochs=4, batch_size=16,
@@ -192,17 +191,6 @@ def cli_data(tmp_path_factory):
     return data, reference
 
 
-def wait_for(condition, proc, timeout=120.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if proc.poll() is not None:
-            pytest.fail(f"train ended (status {proc.returncode}) before {what}: {proc.stderr.read()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def checkpoint_member(path) -> int:
     try:
         return modelfile.load_checkpoint(str(path)).member
@@ -228,9 +216,10 @@ def test_sigkill_then_resume_gives_the_byte_identical_model(tmp_path, cli_data, 
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         if member is None:
-            wait_for(lambda: started_epochs(ckpt) >= 3, proc, what="checkpoints of both members")
+            wait_until(lambda: started_epochs(ckpt) >= 3, proc, "checkpoints of both members", 120.0, proc.stderr.read)
         else:
-            wait_for(lambda: checkpoint_member(ckpt) >= member, proc, what=f"a checkpoint of member {member + 1}")
+            wait_until(lambda: checkpoint_member(ckpt) >= member, proc, f"a checkpoint of member {member + 1}", 120.0,
+                       proc.stderr.read)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)

@@ -40,6 +40,8 @@ from forecast_cli import modelfile
 from forecast_cli.errors import ModelFileError
 from forecast_cli.stopping import ECHO_SECONDS, Aborted, GracefulStop
 
+from conftest import wait_until
+
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and /proc: Linux only")
 
@@ -96,15 +98,17 @@ class Train:
         return "\n".join(self.lines)
 
     def wait_for(self, condition, what: str) -> None:
-        deadline = time.monotonic() + TIMEOUT
-        while not condition():
-            if self.proc.poll() is not None:
-                self.reader.join(5)
-                pytest.fail(f"train ended (status {self.proc.returncode}) before {what}:\n{self.stderr}")
-            if time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"timed out waiting for {what}:\n{self.stderr}")
-            time.sleep(0.005)
+        wait_until(condition, self.proc, what, TIMEOUT, output=self._stderr_so_far, kill=self.kill)
+
+    def _stderr_so_far(self) -> str:
+        if self.proc.poll() is not None:
+            self.reader.join(5)
+        return self.stderr
+
+    def wait_for_first_epochs(self, members: int) -> None:
+        """Until the checkpoint shows every member's first epoch ended (a first signal now saves)."""
+        self.wait_for(lambda: len(epochs_done(self.ckpt)) == members and min(epochs_done(self.ckpt)) >= 1,
+                      "a checkpoint after every member's first epoch")
 
     def catches_sigterm(self) -> bool:
         """True while train's signal handlers are installed (Python leaves SIGTERM alone otherwise)."""
@@ -151,8 +155,7 @@ def test_first_signal_saves_the_best_model_so_far(data, previous, signum, code, 
     run = Train(data, path, *FAST, "--batches-per-epoch", "5", "--epochs", "100000", "--checkpoint-every", "1",
                 "--ensemble", members, "--workers", members)
     try:
-        run.wait_for(lambda: len(epochs_done(run.ckpt)) == members and min(epochs_done(run.ckpt)) >= 1,
-                     "a checkpoint after every member's first epoch")
+        run.wait_for_first_epochs(members)
         run.signal(signum)
         assert run.finish() == code, run.stderr
     finally:
@@ -173,9 +176,7 @@ def test_second_sigint_aborts_without_writing(data, previous, members):
     run = Train(data, path, *SLOW, "--batches-per-epoch", "1", "--epochs", "1000", "--checkpoint-every", "1",
                 "--ensemble", members, "--workers", members)
     try:
-        # epoch 1 has ended (a first signal now would save a model) and epoch 2's batch has begun
-        run.wait_for(lambda: len(epochs_done(run.ckpt)) == members and min(epochs_done(run.ckpt)) >= 1,
-                     "a checkpoint after every member's first epoch")
+        run.wait_for_first_epochs(members)             # and epoch 2's batch has begun
         run.signal(signal.SIGINT)
         run.wait_for(lambda: "press Ctrl-C again to abort" in run.stderr, "the first signal's warning")
         time.sleep(ECHO_SECONDS)                  # sooner, it would count as the first one again

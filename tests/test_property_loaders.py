@@ -335,8 +335,7 @@ def edited(draw, meta: dict):
 def test_model_meta_edited(folder, model_file, data):
     _, arrays, meta = model_file
     path = folder / "edited.npz"
-    modelfile.write_npz(str(path), dict(arrays, meta=np.frombuffer(
-        json.dumps(data.draw(edited(meta))).encode("utf-8"), dtype=np.uint8)))
+    write_model(path, arrays, data.draw(edited(meta)))
     check_model(path)
 
 
@@ -429,6 +428,5 @@ def test_checkpoint_array_replaced(folder, checkpoint_file, data):
 def test_checkpoint_meta_edited(folder, checkpoint_file, data):
     _, arrays, meta = checkpoint_file
     path = folder / "edited.ckpt.npz"
-    modelfile.write_npz(str(path), dict(arrays, meta=np.frombuffer(
-        json.dumps(data.draw(edited(meta))).encode("utf-8"), dtype=np.uint8)))
+    write_model(path, arrays, data.draw(edited(meta)))
     check_checkpoint(path)
