@@ -33,7 +33,7 @@ from . import __version__, intervals, modelfile, render
 from .config import FIELDS, build_config, help_text, load_yaml
 from .data import SeriesData, load_series
 from .errors import ConfigError, ExitCode, ForecastError
-from .evaluate import CONTEXT, LSTM, backtest, test_set_scores
+from .evaluate import CONTEXT, LSTM, backtest, fold_holdout, test_set_scores
 from .forecaster import Forecaster
 from .output import forecast_frame, write_frame
 from .stopping import Aborted, GracefulStop
@@ -505,7 +505,7 @@ def _warn_if_trained_on_the_holdout(forecaster: Forecaster, info: dict, series: 
     if info.get("time_kind") != series.time_kind or "last_times" not in info:
         return
     trained_until = dict(zip(forecaster.series_ids, info["last_times"]))
-    back = forecaster.config.horizon + (folds - 1) * (step or forecaster.config.horizon)
+    back = fold_holdout(forecaster.config.horizon, folds - 1, step or forecaster.config.horizon)
     as_time = int if series.time_kind == "integer" else np.datetime64
     seen = [name for name, t in zip(series.ids, series.times)
             if name in trained_until and len(t) >= back and as_time(trained_until[name]) >= as_time(t[-back])]

@@ -92,13 +92,7 @@ def read_table(source: str, text: str | None = None) -> pd.DataFrame:
 
 def _parse(source: str, text: str | None, **options) -> pd.DataFrame:
     """pd.read_csv of `text`, or else of the file `source`, with the options every reading shares."""
-    if text is not None:
-        handle = io.StringIO(text)
-    else:
-        if os.path.isdir(source):
-            raise DataError(f"{source} is a directory, not a CSV file")
-        handle = open(source, encoding="utf-8-sig", newline="")
-    with handle:
+    with io.StringIO(text) if text is not None else _open(source) as handle:
         return pd.read_csv(handle, skipinitialspace=True, **options)
 
 
@@ -111,10 +105,15 @@ def _read_text(source: str) -> str:
     """The whole text of `source` ('-' is stdin), for sources that can be read only once."""
     if source == "-":
         return sys.stdin.buffer.read().decode("utf-8-sig") if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    with _open(source) as handle:
+        return handle.read()
+
+
+def _open(source: str):
+    """The CSV file `source` as text (a UTF-8 BOM dropped, line endings as written)."""
     if os.path.isdir(source):
         raise DataError(f"{source} is a directory, not a CSV file")
-    with open(source, encoding="utf-8-sig", newline="") as handle:
-        return handle.read()
+    return open(source, encoding="utf-8-sig", newline="")
 
 
 @contextlib.contextmanager

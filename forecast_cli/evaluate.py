@@ -106,7 +106,7 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
         _check_folds(lengths, resolved, folds, step)
     scores = Scores(levels=tuple(levels))
     for k in range(folds):
-        back = h + k * step
+        back = fold_holdout(h, k, step)
         keep = [i for i, n in enumerate(lengths) if n - back >= resolved.input_size]
         if not keep:
             raise DataError(f"fold {k + 1}: no series is long enough to hold out {back} steps and keep "
@@ -123,14 +123,20 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
     return scores, resolved
 
 
+def fold_holdout(horizon: int, fold: int, step: int) -> int:
+    """The steps fold `fold` (0-based) holds out at the end of every series: its horizon, and
+    `step` more for each fold before it."""
+    return horizon + fold * step
+
+
 def _check_folds(lengths, config: Config, folds: int, step: int) -> None:
     """DataError unless every fold leaves some series enough points to train on."""
-    need = config.input_size + config.horizon + config.val_size
+    need, longest = config.input_size + config.horizon + config.val_size, max(lengths)
     for k in range(folds):
-        back = config.horizon + k * step
-        if max(lengths) - back < need:
+        back = fold_holdout(config.horizon, k, step)
+        if longest - back < need:
             raise DataError(f"fold {k + 1}: held out the last {back} steps, the longest series keeps "
-                            f"{max(lengths) - back} points, fewer than training needs (input_size {config.input_size} "
+                            f"{longest - back} points, fewer than training needs (input_size {config.input_size} "
                             f"+ horizon {config.horizon} + val_size {config.val_size} = {need}); "
                             "use fewer --folds, a smaller --horizon, or longer series")
 

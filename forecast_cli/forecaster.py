@@ -24,7 +24,7 @@ from .errors import ConfigError, DataError, TrainingError
 from .frequency import is_daily_cycle, season_and_horizon
 from .ensemble import BatchSource, MemberJob, train_members
 from .train import LoopState, TrainSettings
-from .windows import Panel, Scaler, WindowMaker, window_pairs
+from .windows import Panel, Scaler, WindowMaker, at_most, window_pairs
 
 log = logging.getLogger("forecast_cli")
 
@@ -170,24 +170,25 @@ class Forecaster:
 
     def _calibrate(self, panel: Panel, keep: np.ndarray, on_epoch, should_stop) -> intervals.Calibration | None:
         """The interval calibration (intervals.py): on the validation windows and — when they
-        are few — on the held-out end of a twin, this model trained again without the last
-        K·h steps of every series (its progress reported with stage "intervals").  A run
-        stopped before or while the twin trains calibrates on the validation windows alone."""
+        are few — on the held-out end of a twin (_train_twin)."""
         holdout = 0 if self.interrupted else intervals.twin_holdout(panel.lengths, self.config)
-        if not holdout:
-            return intervals.calibrate(self, panel, keep)
+        twin = self._train_twin(panel, holdout, on_epoch, should_stop) if holdout else None
+        return intervals.calibrate(self, panel, keep, twin, holdout)
+
+    def _train_twin(self, panel: Panel, holdout: int, on_epoch, should_stop) -> "Forecaster | None":
+        """This model trained again without the last `holdout` steps of every series (its
+        progress reported with stage "intervals"); None if that fails (a warning) or is
+        stopped (then this run counts as interrupted: the model is whole, but a stop was asked)."""
         twin = Forecaster(self.config)
         to_twin = (lambda report: on_epoch(replace(report, stage="intervals"))) if on_epoch else None
         try:
             twin._train(panel.truncated(holdout), [None] * self.config.ensemble, to_twin, None, should_stop)
-        except TrainingError as exc:  # the model itself is fine: keep it, with what it has
+        except TrainingError as exc:
             log.warning("intervals calibrated on the validation windows alone: the twin that checks them did "
                         "not train (%s)", exc)
-            return intervals.calibrate(self, panel, keep)
-        if twin.interrupted:  # the model is whole, but the run was asked to stop: say so
-            self.interrupted = True
-            return intervals.calibrate(self, panel, keep)
-        return intervals.calibrate(self, panel, keep, twin, holdout)
+            return None
+        self.interrupted = twin.interrupted
+        return None if twin.interrupted else twin
 
     def _workers(self) -> int:
         """Processes for the ensemble: `workers`, or auto — one per core, at most the ensemble."""
@@ -212,9 +213,7 @@ class Forecaster:
         lengths = panel.lengths
         pairs = window_pairs(lengths, c.input_size, c.horizon)
         pairs = pairs[pairs[:, 1] >= lengths[pairs[:, 0]] - c.val_size]
-        if len(pairs) > MAX_VAL_WINDOWS:
-            pick = np.random.default_rng(c.seed).choice(len(pairs), MAX_VAL_WINDOWS, replace=False)
-            pairs = pairs[np.sort(pick)]
+        pairs = pairs[at_most(len(pairs), MAX_VAL_WINDOWS, c.seed)]
         return maker.batch(panel, pairs) if len(pairs) else None
 
     @staticmethod

@@ -50,7 +50,7 @@ import numpy as np
 from . import network
 from .baselines import seasonal_naive
 from .errors import ForecastError
-from .windows import Panel, gather_targets, window_pairs
+from .windows import Panel, at_most, gather_targets, window_pairs
 
 LEVELS = np.arange(1, 100)   # whole-percent levels with a stored half-width
 MIN_POOLED = 1000            # residuals pooled for each step's quantile (see module docstring)
@@ -184,6 +184,14 @@ def pooled_halfwidths(residuals: np.ndarray, min_pooled: int = MIN_POOLED) -> tu
     return q, count
 
 
+def enough_whole_windows(lengths, input_size: int, horizon: int, val_size: int) -> bool:
+    """Whether the windows all of whose targets lie in the last val_size steps of their series
+    give MIN_POOLED residuals (series s has those cut at max(L_s − val_size, input_size) … L_s − h)."""
+    lengths = np.asarray(lengths)
+    first_cut = np.maximum(lengths - val_size, input_size)
+    return int(np.maximum(lengths - horizon - first_cut + 1, 0).sum()) * horizon >= MIN_POOLED
+
+
 def calibration_windows(lengths: np.ndarray, input_size: int, horizon: int, val_size: int,
                         seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(pairs, held): the calibration windows (at most MAX_WINDOWS) and held[i, k], whether step k
@@ -197,13 +205,11 @@ def calibration_windows(lengths: np.ndarray, input_size: int, horizon: int, val_
     pairs = window_pairs(lengths, input_size, horizon)
     pairs = pairs[pairs[:, 1] + horizon > lengths[pairs[:, 0]] - val_size]
     held = pairs[:, 1:] + np.arange(horizon) >= (lengths[pairs[:, 0]] - val_size)[:, None]
-    whole = held.all(axis=1)
-    if whole.sum() * horizon >= MIN_POOLED:
+    if enough_whole_windows(lengths, input_size, horizon, val_size):
+        whole = held.all(axis=1)
         pairs, held = pairs[whole], held[whole]
-    if len(pairs) > MAX_WINDOWS:
-        pick = np.sort(np.random.default_rng(seed).choice(len(pairs), MAX_WINDOWS, replace=False))
-        pairs, held = pairs[pick], held[pick]
-    return pairs, held
+    keep = at_most(len(pairs), MAX_WINDOWS, seed)
+    return pairs[keep], held[keep]
 
 
 # ------------------------------------------------------------------------------------------
@@ -222,9 +228,7 @@ def twin_holdout(lengths, config) -> int:
     K = TWIN_HORIZONS, or fewer (at least 2) when no series would leave the twin a training
     and a validation window; 0 without validation (val_size 0) or when even K = 2 leaves none."""
     c, lengths = config, np.asarray(lengths)
-    first_cut = np.maximum(lengths - c.val_size, c.input_size)
-    whole = np.maximum(lengths - c.horizon - first_cut + 1, 0).sum()
-    if not c.val_size or whole * c.horizon >= MIN_POOLED:
+    if not c.val_size or enough_whole_windows(lengths, c.input_size, c.horizon, c.val_size):
         return 0
     fits = [k for k in range(TWIN_HORIZONS, 1, -1)
             if lengths.max() - k * c.horizon >= c.input_size + c.horizon + c.val_size]
@@ -237,9 +241,7 @@ def holdout_windows(lengths, input_size: int, horizon: int, holdout: int, seed: 
     lengths = np.asarray(lengths)
     pairs = window_pairs(lengths, input_size, horizon)
     pairs = pairs[pairs[:, 1] >= lengths[pairs[:, 0]] - holdout]
-    if len(pairs) > MAX_WINDOWS:
-        pairs = pairs[np.sort(np.random.default_rng(seed).choice(len(pairs), MAX_WINDOWS, replace=False))]
-    return pairs
+    return pairs[at_most(len(pairs), MAX_WINDOWS, seed)]
 
 
 def calibrate(forecaster, panel: Panel, keep: np.ndarray, twin=None, holdout: int = 0) -> Calibration | None:

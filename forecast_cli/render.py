@@ -64,7 +64,7 @@ def install_log_handler() -> None:
 
 
 class TrainingProgress:
-    """A progress bar per ensemble member: epoch, losses, learning rate, ETA (on stderr); then,
+    """A progress bar per ensemble member: epoch, losses, ETA (on stderr); then,
     when the intervals need one, a bar per member of the twin that calibrates them."""
 
     def __init__(self):

@@ -77,6 +77,13 @@ def window_pairs(lengths: np.ndarray, input_size: int, horizon: int, holdout: in
     return np.stack([series, cuts], axis=1)
 
 
+def at_most(n: int, limit: int, seed: int) -> np.ndarray | slice:
+    """Rows to keep of n windows: all of them, or a seeded random `limit` of them in order."""
+    if n <= limit:
+        return slice(None)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+
+
 def _mean_and_std(x: np.ndarray, axis):
     """Mean and standard deviation (1 where it is 0), computed on x / max|x| so that squaring
     cannot overflow for values beyond ~1e154."""
