@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import sys
 import threading
 from collections import Counter
 
@@ -208,6 +209,50 @@ def test_a_pipe_is_read_once(folder):
 
 
 # ------------------------------------------------------------------------------------------
+# reading a big file in pieces, side by side
+
+
+@pytest.fixture
+def in_pieces(monkeypatch):
+    """Every file cut into as many as four pieces, however small."""
+    monkeypatch.setattr(data, "PIECE_BYTES", 1)
+    monkeypatch.setattr(data, "PIECES", 4)
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN) + sorted(LEFT))
+def test_pieces_read_what_one_piece_reads(folder, in_pieces, name):
+    text = {**TAKEN, **LEFT}[name]
+    path = write(folder / "pieces.csv", text)
+    assert outcome(load_series, path, Config()) == outcome(general, path, Config())
+
+
+def test_pieces_are_cut_after_line_breaks_outside_quotes(folder):
+    text = b'unique_id,ds,y\n"a\nb",1,1\n"a\nb",2,2\nc,1,3\nc,2,4\n'
+    path = write(folder / "quoted.csv", text)
+    for pieces in range(1, 8):
+        cuts = data._cuts(path, None, pieces)
+        assert cuts == data._cuts("-", text, pieces)                 # a file and stdin's bytes alike
+        assert cuts[0] == 0 and cuts[-1] == len(text) and cuts == sorted(set(cuts))
+        assert all(text[c - 1:c] == b"\n" and text[:c].count(b'"') % 2 == 0 for c in cuts[1:-1])
+    assert len(data._cuts(path, None, 4)) > 2                         # it does cut
+
+
+def test_pieces_whose_ids_read_as_different_kinds(folder, in_pieces):
+    """Numbers in one piece, text in another: pandas would make int and str categories, which
+    cannot be merged; the file is still read as one piece reads it."""
+    text = long(daily_rows("1", 40) + daily_rows("2", 40) + daily_rows("x", 40))
+    path = write(folder / "kinds.csv", text)
+    assert len(data._cuts(path, None, 4)) > 3
+    assert outcome(load_series, path, Config()) == outcome(general, path, Config())
+
+
+def test_stdin_in_pieces(folder, in_pieces, monkeypatch):
+    text = TAKEN["hourly, starts differ, a gap"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8"))
+    assert outcome(load_series, "-", Config()) == outcome(general, write(folder / "stdin.csv", text), Config())
+
+
+# ------------------------------------------------------------------------------------------
 # reading: hostile files
 
 
@@ -255,6 +300,10 @@ def test_hostile_long_files_agree(folder, text, missing):
     got = outcome(fast, path, config)
     assert got[0] is None or got == expected
     assert outcome(load_series, path, config) == expected
+    with pytest.MonkeyPatch.context() as patch:                       # cut in pieces
+        patch.setattr(data, "PIECE_BYTES", 1)
+        patch.setattr(data, "PIECES", 3)
+        assert outcome(load_series, path, config) == expected
 
 
 # ------------------------------------------------------------------------------------------
