@@ -17,7 +17,7 @@ import numpy as np
 from .lstm import blas_threads, fuse, lstm_backward, lstm_forward, lstm_forward_fused, one_blas_thread
 
 
-PARALLEL_MIN = 8192    # columns × hidden units a thread of predict's must have (see predict)
+PARALLEL_MIN = 8192    # columns × hidden units a block of predict's must have to be split off (see predict)
 
 
 @dataclass(frozen=True)
@@ -105,23 +105,35 @@ def predict(params, x: np.ndarray, block: int = 256) -> np.ndarray:
 
     The batch goes through blocks of at most `block` windows: that bounds the memory of the
     hidden states (T per layer) however large the batch, and keeps each step's buffers in
-    cache (10,000 windows went 1.7× faster so).  The blocks go to as many threads as the BLAS
+    cache (10,000 windows went 1.7× faster so).  A batch of at least 2·PARALLEL_MIN columns ×
+    hidden units makes two blocks or more, and the blocks go to as many threads as the BLAS
     may use, each running its step loop on one BLAS thread: unlike one product split across
     threads step by step, blocks never wait for each other, so a busy core slows them down
-    instead of stalling every step.  Below PARALLEL_MIN columns × hidden units per thread the
-    batch stays on one thread (NumPy's per-call cost, under the GIL, would dominate).
+    instead of stalling every step.  (Below that, NumPy's per-call cost, under the GIL, would
+    dominate.)  The blocks depend on the batch alone, never on the threads — a product's last
+    bits depend on how many columns it has — so the forecasts are the same bits on any
+    number of cores.
     """
     (T, B, _), H = x.shape, params["lstm.0.Wh"].shape[0]
-    threads = min(blas_threads(), max(1, B * H // PARALLEL_MIN))
-    size = min(block, -(-B // threads))
+    blocks = max(-(-B // block), min(2, B * H // PARALLEL_MIN), 1)
+    size = -(-B // blocks)
     starts = range(0, max(B, 1), size)
+    threads = min(blas_threads(), len(starts))
     Ws = [fuse(*_layer(params, k), T * size) for k in range(shape_of(params).num_layers)]
-    if threads == 1 or len(starts) == 1:
-        out = [_predict_block(params, Ws, x[:, s:s + size]) for s in starts]
-    else:
-        with one_blas_thread(), ThreadPoolExecutor(threads) as pool:
-            out = list(pool.map(lambda s: _predict_block(params, Ws, x[:, s:s + size]), starts))
+    run = map if threads == 1 else _pool(threads).map
+    with one_blas_thread():  # the head's product too: its bits, like the loop's, must not depend on threads
+        out = list(run(lambda s: _predict_block(params, Ws, x[:, s:s + size]), starts))
     return np.concatenate(out) if len(out) > 1 else out[0]
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of `threads` threads, made once per process (starting threads costs per call)."""
+    if threads not in _pools:
+        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="forecast-cli")
+    return _pools[threads]
 
 
 def _predict_block(params, Ws, x: np.ndarray) -> np.ndarray:

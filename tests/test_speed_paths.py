@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from forecast_cli import lstm, network
 from forecast_cli.lstm import lstm_backward, lstm_forward
@@ -149,6 +149,20 @@ def test_predict_on_threads_equals_one_thread(monkeypatch):
     monkeypatch.setattr(network, "PARALLEL_MIN", 8)
     np.testing.assert_allclose(network.predict(params, x, block=16), alone, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(network.predict(params, x), alone, rtol=1e-6, atol=1e-7)   # 3 blocks of 17
+
+
+@pytest.mark.parametrize("batch", [300, 40])
+def test_forecasts_are_the_same_bits_on_any_number_of_threads(batch):
+    """The blocks depend on the batch alone: a product's last bits depend on its column count,
+    so blocks chosen by thread count gave other bits on another machine (and made a member's
+    validation loss in a worker process differ from in-process training)."""
+    rng = np.random.default_rng(5)
+    params = network.init_params(network.Shape(5, 64, 1, 12), rng)
+    x = rng.normal(size=(7, batch, 5)).astype(np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        alone = network.predict(params, x)
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert np.array_equal(network.predict(params, x), alone)
 
 
 @pytest.mark.parametrize("copy_min", [0, 10 ** 9])
