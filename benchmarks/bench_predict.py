@@ -5,10 +5,11 @@
 
 Writes a synthetic long CSV (unique_id, ds, y: hourly timestamps, a daily season, a trend and
 noise) to a temporary folder, trains a model of the default size on its first 200 series for a
-few epochs (hidden 64, one layer; horizon 48, season 24 and input size 96 from the hourly
-frequency), then times, --repeats times each, interleaved:
+few epochs (hidden 256, one layer, an ensemble of two; horizon 48, season 24 and input size 168
+from the hourly frequency), then times, --repeats times each, interleaved:
 
     lstm-forecast predict -m model.npz big.csv > /dev/null      (reading, forecasting, writing)
+    lstm-forecast predict -m model.npz - < big.csv > /dev/null  (the same from a pipe)
     Forecaster.predict(values, phase0)                           (the forecasts alone, in-process)
 
 and prints medians and series per second (the target is at least 5,000 series/s).
@@ -48,11 +49,11 @@ def write_csv(path: str, n_series: int, length: int, seed: int = 0) -> None:
     frame.to_csv(path, index=False)
 
 
-def cli(*args) -> float:
-    """Seconds `python -m forecast_cli ARGS` took, stdout to /dev/null."""
+def cli(*args, stdin: str | None = None) -> float:
+    """Seconds `python -m forecast_cli ARGS` took, stdout to /dev/null (stdin from a file)."""
     started = time.perf_counter()
-    with open(os.devnull, "w") as null:
-        subprocess.run([sys.executable, "-m", "forecast_cli", *args], stdout=null, check=True)
+    with open(os.devnull, "w") as null, open(stdin or os.devnull, "rb") as source:
+        subprocess.run([sys.executable, "-m", "forecast_cli", *args], stdin=source, stdout=null, check=True)
     return time.perf_counter() - started
 
 
@@ -84,14 +85,16 @@ def main() -> None:
         series = load_series(big, build_config({k: v for k, v in info.get("columns", {}).items() if v}, {}))
         print(f"read the CSV in-process in {time.perf_counter() - started:.1f} s")
         values, phase0 = series.values, series.phase0()
-        whole, alone = [], []
+        whole, piped, alone = [], [], []
         for _ in range(args.repeats):
             whole.append(cli("predict", "-m", model, big, "--quiet"))
+            piped.append(cli("predict", "-m", model, "-", "--quiet", stdin=big))
             started = time.perf_counter()
             forecaster.predict(values, phase0)
             alone.append(time.perf_counter() - started)
         n = len(values)
-        for label, times in (("lstm-forecast predict (end to end)", whole), ("Forecaster.predict (alone)", alone)):
+        for label, times in (("lstm-forecast predict (end to end)", whole), ("  the same, the CSV piped in", piped),
+                             ("Forecaster.predict (alone)", alone)):
             median = statistics.median(times)
             print(f"{label:<36} median {median:7.2f} s   {n / median:9,.0f} series/s   (runs: "
                   + ", ".join(f"{s:.2f}" for s in times) + ")")
