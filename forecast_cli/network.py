@@ -105,7 +105,7 @@ def predict(params, x: np.ndarray, block: int = 256) -> np.ndarray:
 
     The batch goes through blocks of at most `block` windows: that bounds the memory of the
     hidden states (T per layer) however large the batch, and keeps each step's buffers in
-    cache (10,000 windows went 1.7× faster so).  A batch of at least 2·PARALLEL_MIN columns ×
+    cache (10,000 windows of M4's shape: 1.00–1.12× faster so, benchmarks/ablation.py).  A batch of at least 2·PARALLEL_MIN columns ×
     hidden units makes two blocks or more, and the blocks go to as many threads as the BLAS
     may use, each running its step loop on one BLAS thread: unlike one product split across
     threads step by step, blocks never wait for each other, so a busy core slows them down
