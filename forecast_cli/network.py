@@ -105,14 +105,14 @@ def predict(params, x: np.ndarray, block: int = 256) -> np.ndarray:
 
     The batch goes through blocks of at most `block` windows: that bounds the memory of the
     hidden states (T per layer) however large the batch, and keeps each step's buffers in
-    cache (10,000 windows of M4's shape: 1.00–1.12× faster so, benchmarks/ablation.py).  A batch of at least 2·PARALLEL_MIN columns ×
-    hidden units makes two blocks or more, and the blocks go to as many threads as the BLAS
-    may use, each running its step loop on one BLAS thread: unlike one product split across
-    threads step by step, blocks never wait for each other, so a busy core slows them down
-    instead of stalling every step.  (Below that, NumPy's per-call cost, under the GIL, would
-    dominate.)  The blocks depend on the batch alone, never on the threads — a product's last
-    bits depend on how many columns it has — so the forecasts are the same bits on any
-    number of cores.
+    cache (10,000 windows of M4's shape: 1.00–1.12× faster so, benchmarks/ablation.py).  A
+    batch of at least 2·PARALLEL_MIN columns × hidden units makes two blocks or more, and the
+    blocks go to as many threads as the BLAS may use, each running its step loop on one BLAS
+    thread: unlike one product split across threads step by step, blocks never wait for each
+    other, so a busy core slows them down instead of stalling every step.  (Below that,
+    NumPy's per-call cost, under the GIL, would dominate.)  The blocks depend on the batch
+    alone, never on the threads — a product's last bits depend on how many columns it has —
+    so the forecasts are the same bits on any number of cores.
     """
     (T, B, _), H = x.shape, params["lstm.0.Wh"].shape[0]
     blocks = max(-(-B // block), min(2, B * H // PARALLEL_MIN), 1)
