@@ -93,8 +93,11 @@ def read_table(source: str, content: bytes | None = None) -> pd.DataFrame:
 
 
 def _parse(source: str, content: bytes | None, **options) -> pd.DataFrame:
-    """pd.read_csv of `content`, or else of the file `source`, with the options every reading shares."""
-    with io.BytesIO(content) if content is not None else _open(source) as handle:
+    """pd.read_csv of `content`, or else of the file `source`, with the options every reading
+    shares.  Bytes, not text: pandas' parser decodes them itself (a UTF-8 BOM dropped, line
+    endings as written), while text it encodes back to bytes first (169 MB from stdin: 0.9 s
+    from text, 0.5 s from bytes)."""
+    with _binary(source, content) as handle:
         return pd.read_csv(handle, skipinitialspace=True, encoding="utf-8-sig", **options)
 
 
@@ -104,22 +107,22 @@ def _rereadable(source: str) -> bool:
 
 
 def _read_bytes(source: str) -> bytes:
-    """The whole of `source` ('-' is stdin), for sources that can be read only once.  Bytes, not
-    text: pandas' parser reads bytes as they are, while text it encodes back to bytes (169 MB
-    took 0.9 s from text, 0.5 s from bytes)."""
+    """The whole of `source` ('-' is stdin), for sources that can be read only once."""
     if source == "-":
+        if sys.stdin is None:   # started with stdin closed (`<&-`)
+            raise DataError("standard input is closed; give a CSV file or pipe one in")
         return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
-    if os.path.isdir(source):
-        raise DataError(f"{source} is a directory, not a CSV file")
-    with open(source, "rb") as handle:
+    with _binary(source, None) as handle:
         return handle.read()
 
 
-def _open(source: str):
-    """The CSV file `source` as text (a UTF-8 BOM dropped, line endings as written)."""
+def _binary(source: str, content: bytes | None):
+    """`content` (what a source that reads once held), or else the file `source`, as a binary file."""
+    if content is not None:
+        return io.BytesIO(content)   # shares the bytes, no copy
     if os.path.isdir(source):
         raise DataError(f"{source} is a directory, not a CSV file")
-    return open(source, encoding="utf-8-sig", newline="")
+    return open(source, "rb")
 
 
 @contextlib.contextmanager
@@ -384,126 +387,136 @@ def _read_typed(source: str, content: bytes | None, header: list, raw: dict) -> 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a warning here: let the general path read it
-            frames = _parse_in_pieces(source, content, header, dtype)
-            if any(list(f.columns) != header or not isinstance(f.index, pd.RangeIndex) for f in frames):
-                return None
-            frame = _joined(frames, header, raw["target_col"])
-    except (ValueError, TypeError, OSError, Warning):
+            frame = _in_pieces(source, content, header, raw["target_col"], dtype)
+            if frame is None:
+                frame = _parse(source, content, dtype=dtype)
+    except (ValueError, OSError, Warning):
         return None
-    if frame.empty:
+    if not _as_expected(frame, header):
         return None
     categories = [frame[raw[key]].dtype for key in ("id_col", "time_col") if raw[key] is not None]
     typed = frame[raw["target_col"]].dtype == np.float64 and all(isinstance(c, pd.CategoricalDtype) for c in categories)
     return frame if typed else None
 
 
-PIECE_BYTES = 8 << 20         # a file is parsed in pieces of at least this many bytes, side by side,
-PIECES = os.cpu_count() or 1  # at most this many: one per core
+def _as_expected(frame: pd.DataFrame, header: list) -> bool:
+    """Rows under the header's columns (pandas makes an index of extra leading fields)."""
+    return list(frame.columns) == header and isinstance(frame.index, pd.RangeIndex) and not frame.empty
 
 
-def _parse_in_pieces(source: str, content: bytes | None, header: list, dtype) -> list:
-    """_parse(source, content, dtype=dtype) as a list of frames, one per piece of the file: a big
-    file is cut at line breaks outside quotes and its pieces parsed at once, one per core
-    (pandas' parser lets go of the GIL: 169 MB took 0.61 s in one piece, 0.36 s in two)."""
-    cuts = _cuts(source, content, min(PIECES, 1 + _size(source, content) // PIECE_BYTES))
+# ---------------------------------------------------------------------------------------------
+# a big file, in pieces side by side
+
+PIECE_BYTES = 8 << 20   # a file is parsed in pieces of at least this many bytes, side by side,
+PIECES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # one per core
+
+
+def _in_pieces(source: str, content: bytes | None, header: list, target: str, dtype) -> pd.DataFrame | None:
+    """_parse(source, content, dtype=dtype) for a big file, cut at line breaks outside quotes and
+    its pieces parsed at once, one per core (pandas' parser lets go of the GIL: 169 MB took
+    0.61 s in one piece, 0.36 s in two).  None for a small file, and wherever the pieces might
+    not give what one parse gives: a piece that fails or does not read as expected (a cut
+    inside a quoted field, after a stray quote), pieces that inferred different kinds of
+    category (numeric ids in one, text in another) — one parse reads those."""
+    size = len(content) if content is not None else os.path.getsize(source)
+    cuts = _cuts(source, content, size, min(PIECES, 1 + size // PIECE_BYTES))
     if len(cuts) == 2:
-        return [_parse(source, content, dtype=dtype)]
+        return None
     ranges = list(zip(cuts[:-1], cuts[1:]))
-    with ThreadPoolExecutor(len(ranges)) as pool:
-        return list(pool.map(lambda r: _parse_range(source, content, *r, header, dtype), ranges))
+    try:
+        with ThreadPoolExecutor(len(ranges)) as pool:
+            frames = list(pool.map(lambda r: _parse_range(source, content, *r, header, dtype), ranges))
+    except ValueError:            # pandas' ParserError among them
+        return None
+    frames = [f for f in frames if len(f)]   # a piece of blank lines has rows of no kind
+    if not frames or not all(_as_expected(f, header) for f in frames):
+        return None
+    return _joined(frames, header, target)
 
 
-def _size(source: str, content: bytes | None) -> int:
-    return len(content) if content is not None else os.path.getsize(source)
-
-
-def _cuts(source: str, content: bytes | None, pieces: int) -> list:
-    """[0, c₁, …, end]: where `pieces` pieces of about equal size begin and the last ends; each
-    cᵢ just after a line break with an even number of quote characters before it (so not inside
-    a quoted field).  Fewer cuts where there is no such line break."""
-    size = _size(source, content)
-    data = content if content is not None else _Quotes(source)
+def _cuts(source: str, content: bytes | None, size: int, pieces: int) -> list:
+    """[0, c₁, …, size]: where pieces of about size/pieces bytes begin and the last ends, each cᵢ
+    just after a line break with an even number of quote characters before it (so, in a
+    well-formed file, not inside a quoted field).  At the first line break with an odd count,
+    the cutting stops: the rest is one piece."""
     cuts, quotes = [0], 0
     for k in range(1, pieces):
-        at = data.find(b"\n", max(cuts[-1], size * k // pieces))
+        at = _find(source, content, b"\n", max(cuts[-1], size * k // pieces))
         if at < 0 or at + 1 >= size:
             break
-        quotes += data.count(b'"', cuts[-1], at)
+        quotes += sum(block.count(b'"') for block in _blocks(source, content, cuts[-1], at))
         if quotes % 2:
             break
         cuts.append(at + 1)
     return cuts + [size]
 
 
-class _Quotes:
-    """find() and count() over a file's bytes like bytes' own, reading a block at a time."""
+def _find(source: str, content: bytes | None, byte: bytes, start: int) -> int:
+    """Where `byte` (one) is first found from `start` on, or −1."""
+    at = start
+    for block in _blocks(source, content, start):
+        found = block.find(byte)
+        if found >= 0:
+            return at + found
+        at += len(block)
+    return -1
 
-    BLOCK = 1 << 20
 
-    def __init__(self, path: str):
-        self.path = path
-
-    def _blocks(self, start: int, end: int | None = None):
-        with open(self.path, "rb") as handle:
-            handle.seek(start)
-            while end is None or start < end:
-                block = handle.read(self.BLOCK if end is None else min(self.BLOCK, end - start))
-                if not block:
-                    return
-                yield start, block
-                start += len(block)
-
-    def find(self, what: bytes, start: int) -> int:
-        for at, block in self._blocks(start):
-            found = block.find(what)
-            if found >= 0:
-                return at + found
-        return -1
-
-    def count(self, what: bytes, start: int, end: int) -> int:
-        return sum(block.count(what) for _, block in self._blocks(start, end))
+def _blocks(source: str, content: bytes | None, start: int, end: int | None = None, size: int = 1 << 20):
+    """The bytes from `start` to `end` (or the end), a block at a time: a file is not read whole."""
+    with _binary(source, content) as handle:
+        handle.seek(start)
+        while end is None or start < end:
+            block = handle.read(size if end is None else min(size, end - start))
+            if not block:
+                return
+            yield block
+            start += len(block)
 
 
 def _parse_range(source: str, content: bytes | None, start: int, end: int, header: list, dtype) -> pd.DataFrame:
-    """The rows from character or byte `start` to `end` (the header's piece starts at 0)."""
-    # bytes: pandas' parser reads them as they are (a text handle would be encoded back to bytes)
-    handle = io.BytesIO(content[start:end]) if content is not None else io.BufferedReader(_ByteRange(source, start, end))
+    """The rows in bytes `start` to `end` (the piece at 0 holds the header)."""
     names = {} if start == 0 else dict(names=header, header=None)
-    with handle:
+    with io.BufferedReader(_ByteRange(_binary(source, content), start, end)) as handle:
         return pd.read_csv(handle, skipinitialspace=True, dtype=dtype, encoding="utf-8-sig", **names)
 
 
 class _ByteRange(io.RawIOBase):
-    """Bytes `start` to `end` of a file, as a file of their own."""
+    """Bytes `start` to `end` of a binary file object, as a file of their own."""
 
-    def __init__(self, path: str, start: int, end: int):
-        self.file = open(path, "rb")
-        self.file.seek(start)
+    def __init__(self, whole, start: int, end: int):
+        self.whole = whole
+        self.whole.seek(start)
         self.left = end - start
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        got = self.file.readinto(memoryview(buffer)[:self.left]) if self.left else 0
+        got = self.whole.readinto(memoryview(buffer)[:self.left]) if self.left else 0
         self.left -= got
         return got
 
     def close(self) -> None:
-        self.file.close()
+        self.whole.close()
         super().close()
 
 
-def _joined(frames: list, header: list, target: str) -> pd.DataFrame:
-    """One frame from pieces parsed with the same dtypes, as parsing it whole gives: the target
+def _joined(frames: list, header: list, target: str) -> pd.DataFrame | None:
+    """One frame from pieces parsed with the same dtypes, as one parse gives it: the target
     concatenated, each category column with the pieces' categories merged and sorted (as
-    read_csv sorts them).  A TypeError where the pieces inferred different kinds of category."""
-    frames = [f for f in frames if len(f)] or frames[:1]   # a piece of blank lines has no types
+    read_csv sorts them).  None where pieces inferred different kinds of category."""
     if len(frames) == 1:
         return frames[0]
-    return pd.DataFrame({name: np.concatenate([f[name].to_numpy() for f in frames]) if name == target
-                         else union_categoricals([f[name] for f in frames], sort_categories=True)
-                         for name in header})
+    columns = {target: np.concatenate([f[target].to_numpy() for f in frames])}
+    for name in header:
+        if name != target:
+            kinds = {f[name].cat.categories.dtype if isinstance(f[name].dtype, pd.CategoricalDtype) else None
+                     for f in frames}
+            if len(kinds) > 1 or None in kinds:
+                return None
+            columns[name] = union_categoricals([f[name] for f in frames], sort_categories=True)
+    return pd.DataFrame({name: columns[name] for name in header})
 
 
 def _clean_target(column: pd.Series) -> np.ndarray | None:

@@ -17,7 +17,7 @@ import numpy as np
 from .lstm import blas_threads, fuse, lstm_backward, lstm_forward, lstm_forward_fused, one_blas_thread
 
 
-PARALLEL_MIN = 8192    # columns × hidden units a block of predict's must have to be split off (see predict)
+PARALLEL_MIN = 8192    # predict splits a batch in blocks for threads from 2 × this many columns × hidden units
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,12 @@ def test_stdin(monkeypatch):
     assert s.values[0].tolist() == [1, 2, 3] and s.columns["time_col"] == "ds"
 
 
+def test_closed_stdin_is_a_data_error(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(DataError, match="standard input is closed"):
+        load_series("-", Config())
+
+
 def test_empty_stdin_is_a_data_error(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8"))
     with pytest.raises(DataError, match="standard input"):

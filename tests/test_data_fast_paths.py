@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 
 import numpy as np
 import pandas as pd
@@ -230,20 +230,45 @@ def test_pieces_are_cut_after_line_breaks_outside_quotes(folder):
     text = b'unique_id,ds,y\n"a\nb",1,1\n"a\nb",2,2\nc,1,3\nc,2,4\n'
     path = write(folder / "quoted.csv", text)
     for pieces in range(1, 8):
-        cuts = data._cuts(path, None, pieces)
-        assert cuts == data._cuts("-", text, pieces)                 # a file and stdin's bytes alike
+        cuts = data._cuts(path, None, len(text), pieces)
+        assert cuts == data._cuts("-", text, len(text), pieces)      # a file and stdin's bytes alike
         assert cuts[0] == 0 and cuts[-1] == len(text) and cuts == sorted(set(cuts))
         assert all(text[c - 1:c] == b"\n" and text[:c].count(b'"') % 2 == 0 for c in cuts[1:-1])
-    assert len(data._cuts(path, None, 4)) > 2                         # it does cut
+    assert len(data._cuts(path, None, len(text), 4)) > 2              # it does cut
 
 
-def test_pieces_whose_ids_read_as_different_kinds(folder, in_pieces):
-    """Numbers in one piece, text in another: pandas would make int and str categories, which
-    cannot be merged; the file is still read as one piece reads it."""
-    text = long(daily_rows("1", 40) + daily_rows("2", 40) + daily_rows("x", 40))
-    path = write(folder / "kinds.csv", text)
-    assert len(data._cuts(path, None, 4)) > 3
-    assert outcome(load_series, path, Config()) == outcome(general, path, Config())
+def stray_quote_then_a_quoted_line_break() -> tuple[bytes, int]:
+    """A file whose middle falls in a quoted field with a line break, after a stray quote (an
+    inch mark, literal to pandas) that makes the quote count before that line break even;
+    and the position just after that line break."""
+    before = long(['12" pipe,2020-01-01,1'] + daily_rows("a", 20)).encode()
+    field = b'"b\nc",2020-01-01,1\n"b\nc",2020-01-02,2\n'
+    size = 2 * (len(before) + 1)                          # the middle: just after `before`
+    rows = [row.encode() + b"\n" for row in daily_rows("d", 40)]
+    after = b"".join(rows[:len(rows) * (size - len(before) - len(field)) // len(b"".join(rows))])
+    after += b"\n" * (size - len(before) - len(field) - len(after))   # blank lines, skipped by both
+    return before + field + after, len(before) + 3
+
+
+def test_a_cut_inside_quotes_is_read_in_one_piece(folder, in_pieces, monkeypatch):
+    monkeypatch.setattr(data, "PIECES", 2)
+    text, inside = stray_quote_then_a_quoted_line_break()
+    path = write(folder / "stray.csv", text)
+    assert data._cuts(path, None, len(text), 2)[1] == inside          # the count is fooled
+    dtype = defaultdict(lambda: "category", y="float64")
+    assert data._in_pieces(path, None, ["unique_id", "ds", "y"], "y", dtype) is None
+    got = outcome(fast, path, Config())                               # still the fast path
+    assert got[0] is not None and got == outcome(general, path, Config())
+
+
+def test_ids_of_two_kinds_in_two_pieces_are_read_in_one_piece(folder, in_pieces):
+    """Numbers in one piece, text in another: pandas makes int and str categories, which do not
+    merge; the file is read as one parse reads it — still the fast path, not the general one."""
+    path = write(folder / "kinds.csv", long(daily_rows("1", 40) + daily_rows("2", 40) + daily_rows("x", 40)))
+    dtype = defaultdict(lambda: "category", y="float64")
+    assert data._in_pieces(path, None, ["unique_id", "ds", "y"], "y", dtype) is None
+    got = outcome(fast, path, Config())
+    assert got[0] is not None and got == outcome(general, path, Config())
 
 
 def test_stdin_in_pieces(folder, in_pieces, monkeypatch):
