@@ -279,7 +279,7 @@ def _load_general(source: str, content: bytes | None, config: Config, expected_b
     values = _target_values(frame, columns["target_col"])
     kind, times = _time_values(frame, columns["time_col"])
     if columns["id_col"]:
-        ids = frame[columns["id_col"]].fillna("").astype(str).str.strip().to_numpy()
+        ids = _id_texts(frame, columns["id_col"], source, content).str.strip().to_numpy()
     else:
         ids = np.full(len(frame), columns["target_col"], dtype=object)
     if times is None:
@@ -289,6 +289,17 @@ def _load_general(source: str, content: bytes | None, config: Config, expected_b
             times[rows] = np.arange(rows.sum())
     keys, all_times, all_values = zip(*_split_by_id(ids, times, values))
     return _assemble(keys, all_times, all_values, kind, columns, config.missing)
+
+
+def _id_texts(frame: pd.DataFrame, name: str, source: str, content: bytes | None) -> pd.Series:
+    """The id column as written.  read_csv took texts such as NA, None or null for missing
+    values, but as ids they name series (NA is Namibia, or North America): where it did, the
+    column is read again with nothing taken for missing (an empty cell is the id '')."""
+    ids = frame[name]
+    if ids.isna().any():
+        again = _parse(source, content, usecols=[list(frame.columns).index(name)], dtype=str, na_filter=False)
+        ids = again.iloc[:, 0] if len(again) == len(ids) else ids.fillna("")
+    return ids.astype(str)
 
 
 def _assemble(keys, all_times, all_values, kind: str, columns: dict, missing: str) -> SeriesData:
@@ -560,12 +571,14 @@ def _numeric_times(numbers: np.ndarray, codes: np.ndarray):
 
 def _ids(column: pd.Series, source: str, content: bytes | None):
     """(ids, each row's series number) from the id column read as a category.  Where read_csv
-    made numbers or booleans of the ids, their text is lost ('01' and '1' became one), so
-    the column is read again as text.  None if that fails."""
-    if isinstance(column.cat.categories.dtype, pd.StringDtype):
-        return _numbered_ids(column.cat.codes.to_numpy(), column.cat.categories)
+    made numbers or booleans of the ids, their text is lost ('01' and '1' became one), and
+    where it took a text such as NA for a missing value, the series' name is (see _id_texts):
+    then the column is read again as text, nothing taken for missing.  None if that fails."""
+    codes = column.cat.codes.to_numpy()
+    if isinstance(column.cat.categories.dtype, pd.StringDtype) and not (codes < 0).any():
+        return _numbered_ids(codes, column.cat.categories)
     try:
-        texts = _parse(source, content, usecols=[column.name], dtype=str)[column.name]
+        texts = _parse(source, content, usecols=[column.name], dtype=str, na_filter=False)[column.name]
     except (ValueError, OSError):
         return None
     return _numbered_ids(*pd.factorize(texts)) if len(texts) == len(column) else None

@@ -140,6 +140,17 @@ def test_fast_path_takes_these_and_agrees(folder, name, missing):
     assert got == outcome(load_series, path, config)
 
 
+@pytest.mark.parametrize("load", [fast, general, load_series])
+def test_ids_that_read_as_missing_values_keep_their_names(folder, load):
+    """NA (Namibia), None, null: read_csv takes them for missing values, but as ids they name
+    series — they were all silently merged into the series ''."""
+    rows = [r for sid in ("NA", "None", "null", "n/a") for r in daily_rows(sid, 6)] + daily_rows("", 6)
+    path = write(folder / "na_ids.csv", long(rows))
+    s = load(path, Config())
+    assert sorted(s.ids) == ["", "NA", "None", "n/a", "null"]
+    assert all(len(v) == 6 for v in s.values)
+
+
 def test_configured_names_with_extra_columns(folder):
     path = write(folder / "named.csv", "store,day,sales,price\nx,2020-01-01,1,9\nx,2020-01-02,2,9\n"
                                        "y,2020-01-01,3,9\ny,2020-01-02,4,9\nx,2020-01-03,5,9\ny,2020-01-03,6,9\n")
