@@ -292,14 +292,21 @@ def _load_general(source: str, content: bytes | None, config: Config, expected_b
 
 
 def _id_texts(frame: pd.DataFrame, name: str, source: str, content: bytes | None) -> pd.Series:
-    """The id column as written.  read_csv took texts such as NA, None or null for missing
-    values, but as ids they name series (NA is Namibia, or North America): where it did, the
-    column is read again with nothing taken for missing (an empty cell is the id '')."""
+    """The id column as written (see _ids_as_written)."""
     ids = frame[name]
     if ids.isna().any():
-        again = _parse(source, content, usecols=[list(frame.columns).index(name)], dtype=str, na_filter=False)
-        ids = again.iloc[:, 0] if len(again) == len(ids) else ids.fillna("")
+        again = _ids_as_written(source, content, list(frame.columns).index(name), len(ids))
+        ids = again if again is not None else ids.fillna("")
     return ids.astype(str)
+
+
+def _ids_as_written(source: str, content: bytes | None, column, rows: int) -> pd.Series | None:
+    """The id column (a name or a position) read again as text with nothing taken for a missing
+    value; None unless it has `rows` rows.  read_csv takes texts such as NA, None or null for
+    missing values, but as ids they name series (NA is Namibia, or North America); an empty
+    cell is the id ''."""
+    texts = _parse(source, content, usecols=[column], dtype=str, na_filter=False).iloc[:, 0]
+    return texts if len(texts) == rows else None
 
 
 def _assemble(keys, all_times, all_values, kind: str, columns: dict, missing: str) -> SeriesData:
@@ -572,25 +579,24 @@ def _numeric_times(numbers: np.ndarray, codes: np.ndarray):
 def _ids(column: pd.Series, source: str, content: bytes | None):
     """(ids, each row's series number) from the id column read as a category.  Where read_csv
     made numbers or booleans of the ids, their text is lost ('01' and '1' became one), and
-    where it took a text such as NA for a missing value, the series' name is (see _id_texts):
-    then the column is read again as text, nothing taken for missing.  None if that fails."""
+    where it took a text such as NA for a missing value (code −1), the series' name is: then
+    the column is read again as written (_ids_as_written).  None if that fails."""
     codes = column.cat.codes.to_numpy()
     if isinstance(column.cat.categories.dtype, pd.StringDtype) and not (codes < 0).any():
         return _numbered_ids(codes, column.cat.categories)
     try:
-        texts = _parse(source, content, usecols=[column.name], dtype=str, na_filter=False)[column.name]
+        texts = _ids_as_written(source, content, column.name, len(column))
     except (ValueError, OSError):
         return None
-    return _numbered_ids(*pd.factorize(texts)) if len(texts) == len(column) else None
+    return _numbered_ids(*pd.factorize(texts)) if texts is not None else None
 
 
 def _numbered_ids(codes: np.ndarray, texts):
-    """(ids, each row's series number) from each row's code into `texts` (-1: an empty cell):
-    ids as _load_general makes them (stripped text, an empty cell ''), numbered in order of
-    first appearance."""
-    texts = [str(t).strip() for t in texts] + [""]
+    """(ids, each row's series number) from each row's code into `texts`: ids as _load_general
+    makes them (stripped text), numbered in order of first appearance."""
+    texts = [str(t).strip() for t in texts]
     group_of_text, keys = pd.factorize(np.array(texts, dtype=object))
-    groups = group_of_text[codes]  # code -1 (an empty cell) picks the last text, ''
+    groups = group_of_text[codes]
     order = pd.unique(groups)
     rank = np.empty(len(keys), dtype=np.intp)
     rank[order] = np.arange(len(order))

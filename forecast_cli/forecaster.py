@@ -24,7 +24,7 @@ from .errors import ConfigError, DataError, TrainingError
 from .frequency import is_daily_cycle, season_and_horizon
 from .ensemble import BatchSource, MemberJob, train_members
 from .train import LoopState, TrainSettings
-from .windows import Panel, Scaler, WindowMaker, at_most, window_pairs
+from .windows import Panel, Scaler, WindowMaker, at_most, last_windows, window_pairs
 
 log = logging.getLogger("forecast_cli")
 
@@ -210,9 +210,7 @@ class Forecaster:
     def _validation_set(self, panel: Panel, maker: WindowMaker):
         """Windows whose targets fall in each series' last val_size steps (at most 10,000)."""
         c = self.config
-        lengths = panel.lengths
-        pairs = window_pairs(lengths, c.input_size, c.horizon)
-        pairs = pairs[pairs[:, 1] >= lengths[pairs[:, 0]] - c.val_size]
+        pairs = last_windows(panel.lengths, c.input_size, c.horizon, c.val_size)
         pairs = pairs[at_most(len(pairs), MAX_VAL_WINDOWS, c.seed)]
         return maker.batch(panel, pairs) if len(pairs) else None
 

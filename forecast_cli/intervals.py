@@ -50,7 +50,7 @@ import numpy as np
 from . import network
 from .baselines import seasonal_naive
 from .errors import ForecastError
-from .windows import Panel, at_most, gather_targets, window_pairs
+from .windows import Panel, at_most, gather_targets, last_windows, window_pairs
 
 LEVELS = np.arange(1, 100)   # whole-percent levels with a stored half-width
 MIN_POOLED = 1000            # residuals pooled for each step's quantile (see module docstring)
@@ -238,9 +238,7 @@ def twin_holdout(lengths, config) -> int:
 def holdout_windows(lengths, input_size: int, horizon: int, holdout: int, seed: int) -> np.ndarray:
     """The windows (series, cut) whose targets all lie in the last `holdout` steps (at most
     MAX_WINDOWS: a seeded random subset beyond that)."""
-    lengths = np.asarray(lengths)
-    pairs = window_pairs(lengths, input_size, horizon)
-    pairs = pairs[pairs[:, 1] >= lengths[pairs[:, 0]] - holdout]
+    pairs = last_windows(lengths, input_size, horizon, holdout)
     return pairs[at_most(len(pairs), MAX_WINDOWS, seed)]
 
 

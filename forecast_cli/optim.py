@@ -40,6 +40,7 @@ class Adam:
         self._slices = {name: slice(e - p.size, e) for (name, p), e in zip(params.items(), ends)}
         size, dtype = int(ends[-1]) if len(ends) else 0, np.result_type(*params.values())
         self._m, self._v, self._g, self._scratch = (np.zeros(size, dtype) for _ in range(4))
+        self._steps = self._views(self._scratch)   # each array's share of the update, made once
         self._step = np.zeros((), dtype=np.int64)
 
     def _views(self, flat: np.ndarray) -> dict:
@@ -76,7 +77,7 @@ class Adam:
         tmp /= correct2
         tmp += self.eps
         np.divide(np.multiply(m, lr / correct1, out=g), tmp, out=tmp)
-        for name, step in self._views(tmp).items():
+        for name, step in self._steps.items():
             params[name] -= step.astype(params[name].dtype, copy=False)
 
 

@@ -77,6 +77,13 @@ def window_pairs(lengths: np.ndarray, input_size: int, horizon: int, holdout: in
     return np.stack([series, cuts], axis=1)
 
 
+def last_windows(lengths, input_size: int, horizon: int, last: int) -> np.ndarray:
+    """The windows (series, cut) whose targets all lie in the last `last` steps of their series."""
+    lengths = np.asarray(lengths)
+    pairs = window_pairs(lengths, input_size, horizon)
+    return pairs[pairs[:, 1] >= lengths[pairs[:, 0]] - last]
+
+
 def at_most(n: int, limit: int, seed: int) -> np.ndarray | slice:
     """Rows to keep of n windows: all of them, or a seeded random `limit` of them in order."""
     if n <= limit:
