@@ -38,6 +38,7 @@ class Config:
     season: Optional[int] = _opt(None, "season length in steps; auto: from the frequency (24 hourly, 7 daily, 52 weekly, 12 monthly, 4 quarterly, else 1)",
                                  low=1, high=100_000, auto=True)
     # --- the network -----------------------------------------------------------------------
+    cell: str = _opt("lstm", "recurrent cell of the network's layers (gru: torch.nn.GRU's equations)", choices=("lstm", "gru"))
     hidden_size: int = _opt(256, "LSTM units per layer", low=1, high=4096)
     num_layers: int = _opt(1, "stacked LSTM layers", low=1, high=16)
     dropout: float = _opt(0.0, "dropout between stacked layers during training", low=0.0, high=0.95)
@@ -135,7 +136,21 @@ def load_yaml(path: str) -> dict:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must be a mapping of option: value")
+    _check_file_values(data, path)
     return data
+
+
+def _check_file_values(data: dict, path: str) -> None:
+    """ConfigError naming the file and the key for a value the file gets wrong — checked
+    here, because a flag of the same name would otherwise hide it."""
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        if name not in FIELDS:
+            raise ConfigError(f"config file {path}: unknown option {key!r}")
+        try:
+            _checked(FIELDS[name], value)
+        except ConfigError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
 
 
 def build_config(file_values: Mapping[str, Any] | None = None, flag_values: Mapping[str, Any] | None = None,

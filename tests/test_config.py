@@ -100,13 +100,11 @@ def test_yaml_file_then_flags_precedence(tmp_path):
     assert c.num_layers == Config().num_layers
 
 
-def test_yaml_value_errors_name_the_key(tmp_path):
-    values = load_yaml(write(tmp_path / "c.yaml", "epochs: 0\n"))
-    with pytest.raises(ConfigError, match="^epochs:"):
-        build_config(values)
-    values = load_yaml(write(tmp_path / "d.yaml", "learning_rate: .nan\n"))
-    with pytest.raises(ConfigError, match="^learning_rate:"):
-        build_config(values)
+def test_yaml_value_errors_name_the_file_and_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"^config file .*c\.yaml: epochs:"):
+        load_yaml(write(tmp_path / "c.yaml", "epochs: 0\n"))
+    with pytest.raises(ConfigError, match=r"^config file .*d\.yaml: learning_rate:"):
+        load_yaml(write(tmp_path / "d.yaml", "learning_rate: .nan\n"))
 
 
 @pytest.mark.parametrize("text,match", [
@@ -150,3 +148,40 @@ def test_round_trip_through_dict():
     c = Config(horizon=12, hidden_size=8, scaling="global", season_features=False)
     assert Config(**c.to_dict()) == c
     assert c.replace(epochs=9).epochs == 9 and c.epochs == 100
+
+
+# ------------------------------------------------------------------------------------------
+# a config file's values are checked even when a flag of the same name overrides them
+
+
+@pytest.mark.parametrize("text,key", [("epochs: many\n", "epochs"), ("hidden-size: 2.5\n", "hidden-size"),
+                                      ("scaling: foo\n", "scaling"), ("skip: maybe\n", "skip")])
+def test_load_yaml_checks_every_value_naming_the_file_and_key(tmp_path, text, key):
+    path = write(tmp_path / "c.yaml", text)
+    with pytest.raises(ConfigError) as exc:
+        load_yaml(path)
+    message = str(exc.value)
+    assert path in message and f"{key.replace('-', '_')}:" in message and "\n" not in message
+
+
+def test_load_yaml_names_the_file_for_an_unknown_key(tmp_path):
+    path = write(tmp_path / "c.yaml", "hiden_size: 8\n")
+    with pytest.raises(ConfigError, match="hiden_size") as exc:
+        load_yaml(path)
+    assert path in str(exc.value)
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_flag_does_not_hide_a_bad_file_value(tmp_path, command):
+    """`epochs: many` in the file and --epochs 5 on the line: still a one-line usage error."""
+    from typer.testing import CliRunner
+
+    from forecast_cli.cli import app
+
+    from conftest import AIR, one_error_line
+
+    path = write(tmp_path / "c.yaml", "epochs: many\nhidden_size: 8\n")
+    result = CliRunner().invoke(app, [command, str(AIR), "--config", path, "--epochs", "5", "-q"])
+    assert result.exit_code == ExitCode.USAGE, (result.stdout, result.stderr)
+    line = one_error_line(result.stderr)
+    assert path in line and "epochs:" in line and "'many'" in line
