@@ -141,7 +141,7 @@ PlotFile = Annotated[Optional[Path], typer.Option("--plot-file", show_default=Fa
 # (config field, flags, panel) of every option that shapes training, shared by train and evaluate
 TRAINING_FLAGS = (
     ("horizon", ("--horizon", "-H"), MODEL), ("input_size", ("--input-size",), MODEL),
-    ("season", ("--season",), MODEL), ("hidden_size", ("--hidden-size",), MODEL),
+    ("season", ("--season",), MODEL), ("cell", ("--cell",), MODEL), ("hidden_size", ("--hidden-size",), MODEL),
     ("num_layers", ("--num-layers",), MODEL), ("dropout", ("--dropout",), MODEL),
     ("patch", ("--patch",), MODEL), ("skip", ("--skip/--no-skip",), MODEL),
     ("season_features", ("--season-features/--no-season-features",), MODEL), ("scaling", ("--scaling",), MODEL),
@@ -230,15 +230,14 @@ def train(
       lstm-forecast train big.csv --checkpoint-every 5    # then, after a crash: --resume model.ckpt.npz
     """
     _start(quiet)
-    cfg = build_config(load_yaml(str(config)) if config else {}, flags)
+    file_values = load_yaml(str(config)) if config else {}
+    cfg = build_config(file_values, flags)
     modelfile.check_writable(str(output))
     if checkpoint_every:
         modelfile.check_writable(str(checkpoint or output.with_suffix(".ckpt.npz")), "checkpoint")
     ckpt = modelfile.load_checkpoint(str(resume)) if resume else None
     if ckpt:
-        ignored = [k for k, v in flags.items() if v is not None and k not in DATA_OPTIONS + ("workers",)]
-        if ignored:
-            render.warn(f"resuming with the checkpoint's options; ignoring {', '.join('--' + k.replace('_', '-') for k in ignored)}")
+        _check_resume_options(cfg, ckpt.config, file_values, flags, resume, config)
     series = load_series(data, cfg)
     started = time.perf_counter()
     forecaster = Forecaster(cfg)  # resuming, it takes the checkpoint's options (but for workers)
@@ -258,6 +257,21 @@ def train(
     if not quiet:
         render.show(render.loss_curve(forecaster.histories[0].to_dict()))
         render.show(render.training_summary(forecaster, len(series.ids), elapsed, str(output)))
+
+
+def _check_resume_options(cfg, saved, file_values: dict, flags: dict, resume: Path, config: Optional[Path]) -> None:
+    """ConfigError listing the options given (flags or config file) that differ from the
+    checkpoint's: a resumed run keeps its own options, so these could only be ignored.
+    Reading options and --workers may differ (they do not change the model)."""
+    given = {str(k).replace("-", "_") for k in file_values} | {k for k, v in flags.items() if v is not None}
+    differ = [name for name in FIELDS if name in given and name not in DATA_OPTIONS + ("workers",)
+              and getattr(cfg, name) is not None and getattr(cfg, name) != getattr(saved, name)]
+    if differ:
+        said = {n: f"--{n.replace('_', '-')} {getattr(cfg, n)}" if flags.get(n) is not None
+                else f"{n} {getattr(cfg, n)} in {config}" for n in differ}
+        listed = ", ".join(f"{said[n]} (checkpoint: {getattr(saved, n)})" for n in differ)
+        raise ConfigError(f"--resume {resume} continues a run with its own options; these differ: {listed}; "
+                          "drop them, or train anew")
 
 
 def _say_stopping(signum: int) -> None:
