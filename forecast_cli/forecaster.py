@@ -155,7 +155,7 @@ class Forecaster:
         settings = TrainSettings(c.epochs, c.batches_per_epoch or auto_batches_per_epoch(len(train_pairs), c.batch_size),
                                  c.batch_size, c.learning_rate, c.lr_schedule, c.optimizer, c.weight_decay,
                                  c.clip_norm, c.loss, c.patience, c.dropout)
-        shape = network.Shape(maker.n_features, c.hidden_size, c.num_layers, c.horizon)
+        shape = network.Shape(maker.n_features, c.hidden_size, c.num_layers, c.horizon, c.cell)
         job = MemberJob(BatchSource(panel, train_pairs, maker, c.batch_size), val, settings, shape,
                         np.dtype(c.dtype), c.seed, c.ensemble, zero_head=c.skip)
         loops = train_members(job, loops, self._workers(), on_epoch, on_state, should_stop)

@@ -8,6 +8,8 @@ Layout (docs/model-file.md has the full description):
     member{k}/lstm.{l}.Wx   (n_inputs or H, 4H)   gate order i, f, g, o
     member{k}/lstm.{l}.Wh   (H, 4H)
     member{k}/lstm.{l}.b    (4H,)
+    member{k}/gru.{l}.…     instead, with config.cell "gru": Wx (n_inputs or H, 3H), Wh (H, 3H),
+                            bx (3H,), bh (3H,); gate order r, z, n
     member{k}/head.W        (H, horizon)
     member{k}/head.b        (horizon,)
     tails/values            (n_series, input_size) float64: each training series' last values
@@ -36,7 +38,7 @@ import zipfile
 
 import numpy as np
 
-from . import __version__
+from . import __version__, network
 from .config import Config
 from .errors import ConfigError, ModelFileError, TrainingError
 from .forecaster import Checkpoint, Forecaster
@@ -185,10 +187,11 @@ def _param_template(config: Config) -> dict[str, np.ndarray]:
     costs nothing before its arrays are found not to match (tests check these against
     init_params)."""
     H, n_in = config.hidden_size, n_features(config.season, config.season_features, config.patch)
+    cell, G = config.cell, network.CELLS[config.cell].gates
     shapes = {}
     for k in range(config.num_layers):
-        shapes.update({f"lstm.{k}.Wx": (n_in if k == 0 else H, 4 * H), f"lstm.{k}.Wh": (H, 4 * H),
-                       f"lstm.{k}.b": (4 * H,)})
+        shapes.update({f"{cell}.{k}.Wx": (n_in if k == 0 else H, G * H), f"{cell}.{k}.Wh": (H, G * H)})
+        shapes.update({f"{cell}.{k}.{b}": (G * H,) for b in network.CELLS[cell].names[2:]})
     shapes.update({"head.W": (H, config.horizon), "head.b": (config.horizon,)})
     zero = np.zeros((), dtype=np.dtype(config.dtype))
     return {name: np.broadcast_to(zero, shape) for name, shape in shapes.items()}

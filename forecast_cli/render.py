@@ -392,7 +392,7 @@ def model_report(forecaster, data_info: dict, path: str):
         ("series", shown or "none"),
         ("data", f"target {facts['data']['columns'].get('target_col')}, frequency {facts['data']['freq'] or 'none'}"),
         ("task", f"horizon {c['horizon']}, input_size {c['input_size']}, season {c['season']}"),
-        ("network", f"{c['num_layers']}×LSTM({c['hidden_size']}) + dense → {c['horizon']}, "
+        ("network", f"{c['num_layers']}×{c['cell'].upper()}({c['hidden_size']}) + dense → {c['horizon']}, "
                     f"{facts['parameters_per_model']:,} parameters × {c['ensemble']} model(s), {c['dtype']}"),
         ("intervals", f"conformal, {facts['intervals']['residuals_per_step']}+ calibration residuals per step (docs/intervals.md)"
                       if facts["intervals"] else "none (trained with val_size 0, or by an older version)"),
