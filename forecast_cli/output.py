@@ -4,11 +4,14 @@ forecast_frame lays forecasts (and any interval columns of the same shape) out a
 unique_id, ds, forecast, …, horizon rows per series; ds holds each series' future_times (see
 timeline.py), computed once per distinct last time and frequency, and at once for all series
 at a fixed-duration frequency — the same texts either way.  write_frame writes a table as
-JSON records (floats at full precision) or as CSV, byte for byte what pandas'
+JSON records (each float with its CSV text) or as CSV, byte for byte what pandas'
 to_csv(index=False, lineterminator="\n") writes (joined here for the tables this tool makes).
 """
 
 from __future__ import annotations
+
+import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -86,9 +89,10 @@ def _iso_texts(stamps: np.ndarray, clock: np.ndarray) -> np.ndarray:
 
 
 def write_frame(frame: pd.DataFrame, fmt: str, stream) -> None:
-    """Write a table as CSV or JSON records (floats at full precision)."""
+    """Write a table as CSV or JSON records; a float has the same text in both (the shortest
+    that reads back the same), but missing or infinite is null in JSON."""
     if fmt == "json":
-        stream.write(frame.to_json(orient="records", double_precision=15))
+        stream.write(_json_text(frame))
         stream.write("\n")
         return
     text = _csv_text(frame)
@@ -96,6 +100,27 @@ def write_frame(frame: pd.DataFrame, fmt: str, stream) -> None:
         frame.to_csv(stream, index=False, lineterminator="\n")
     else:
         stream.write(text)
+
+
+def _json_text(frame: pd.DataFrame) -> str:
+    """The table as a JSON array of records, compact, floats by Python's repr as in the CSV
+    (pandas' to_json rounds them to 15 significant digits)."""
+    columns = [_json_values(frame[name]) for name in frame.columns]
+    names = [str(name) for name in frame.columns]
+    return json.dumps([dict(zip(names, row)) for row in zip(*columns)], separators=(",", ":"), allow_nan=False)
+
+
+def _json_values(column: pd.Series) -> list:
+    """A column's cells as JSON-ready Python values: NaN and ±inf as None, NumPy scalars and
+    timestamps as Python numbers and ISO text."""
+    values = column.to_numpy()
+    if values.dtype.kind == "f":  # float32 as its own shortest text, as pandas writes it in CSV
+        cells = values.tolist() if values.dtype == np.float64 else [float(t) for t in values.astype(str)]
+        return [v if math.isfinite(v) else None for v in cells]
+    if values.dtype.kind in "iub":
+        return values.tolist()
+    return [None if v is None or (isinstance(v, float) and not math.isfinite(v)) else
+            v if isinstance(v, (str, int, float)) else str(v) for v in values.tolist()]
 
 
 def _csv_text(frame: pd.DataFrame) -> str | None:
