@@ -17,12 +17,11 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import numpy as np
 import typer
 from typer.core import TyperGroup
-from typing_extensions import Annotated
 
 try:  # typer ≥ 0.20 ships its own copy of click; older versions use click itself
     from typer._click import exceptions as click_errors
