@@ -1,8 +1,9 @@
-"""Our NumPy LSTM against PyTorch's CPU LSTM on the same work, measured side by side.
+"""Our NumPy LSTM and GRU against PyTorch's CPU LSTM and GRU on the same work, side by side.
 
     pip install torch==2.13.0          # a benchmark dependency only, never a run-time one
-    python benchmarks/bench_lstm.py                      # every config, 1 and 2 threads
+    python benchmarks/bench_lstm.py                      # every config, 1 and 2 threads, both cells
     python benchmarks/bench_lstm.py --quick              # 3 repeats, two small configs
+    python benchmarks/bench_lstm.py --cells gru          # one cell only
 
 The same work on both sides, float32, from the same weights and batch:
 
@@ -11,9 +12,10 @@ The same work on both sides, float32, from the same weights and batch:
                  global norm 1, one Adam update (lr 1e-3)
     inference:   forward over all T steps and the head, no gradients kept
 
-Ours is forecast_cli.network (what train.fit_network runs); torch's is nn.LSTM + nn.Linear
-with the weights copied from ours (weight_ih = Wxᵀ, weight_hh = Whᵀ, bias_ih = b, bias_hh = 0);
-before timing, each config checks that both compute the same loss and gradients.
+Ours is forecast_cli.network (what train.fit_network runs); torch's is nn.LSTM (or nn.GRU) +
+nn.Linear with the weights copied from ours (weight_ih = Wxᵀ, weight_hh = Whᵀ; the LSTM's
+bias_ih = b, bias_hh = 0, the GRU's bias_ih = bx, bias_hh = bh); before timing, each config
+checks that both compute the same loss and gradients.
 
 Each side runs in its own worker process (so neither library's idle threads or its
 flush-to-zero setting touch the other) and the parent interleaves them, one sample at a time:
@@ -26,8 +28,9 @@ ours/torch (below 1: ours is faster) against torch's defaults and against torch 
 threadpoolctl's limit on the BLAS pool (ours runs every step loop on one BLAS thread, and
 inference on large enough batches runs blocks of the batch on that many threads: see
 forecast_cli/lstm.py and network.predict).  Ours stops BPTT early once the carried gradient is
-below float32 rounding (lstm_backward); the "bptt" column shows the steps it actually ran, per
-layer, in the last training step of the config.
+below float32 rounding (lstm_backward, gru_backward); the "bptt" column shows the steps it
+actually ran, per layer, in the last training step of the config.  The last line gives the
+worst ratio of each cell.
 
 OPENBLAS_CORETYPE pins NumPy's OpenBLAS to an older kernel; to measure the one the CPU has,
 run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_lstm.py` (the
@@ -37,6 +40,7 @@ header says which kernel ran).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -62,34 +66,35 @@ LR, CLIP = 1e-3, 1.0
 
 def batch(config, seed=0):
     """Inputs (T, B, I) ~ N(0, 1) and targets (B, HORIZON) ~ N(0, 1), float32."""
-    B, T, I, _, _ = config
+    B, T, I = config[:3]
     rng = np.random.default_rng(seed)
     return (rng.normal(size=(T, B, I)).astype(np.float32),
             rng.normal(size=(B, HORIZON)).astype(np.float32))
 
 
-def our_params(config, seed=0):
+def our_params(config, cell, seed=0):
     from forecast_cli import network
     _, _, I, H, L = config
-    return network.init_params(network.Shape(I, H, L, HORIZON), np.random.default_rng(seed), np.float32)
+    return network.init_params(network.Shape(I, H, L, HORIZON, cell), np.random.default_rng(seed), np.float32)
 
 
-def matmul_flops(config) -> tuple[float, float]:
+def matmul_flops(config, cell) -> tuple[float, float]:
     """(train, infer) FLOPs of the matrix products, full BPTT, no input gradient at layer 0."""
     B, T, I, H, L = config
+    G = {"lstm": 4, "gru": 3}[cell]                                # gate blocks
     infer = train = 2.0 * B * H * HORIZON
     for k in range(L):
         n_in = I if k == 0 else H
-        forward = 2.0 * T * B * (n_in + H) * 4 * H                 # x Wx, h Wh
-        backward = 2.0 * T * B * (n_in + H + H) * 4 * H             # ∂Wx, ∂Wh, δh Whᵀ
-        backward += 2.0 * T * B * 4 * H * n_in if k > 0 else 0.0    # ∂x for the layer below
+        forward = 2.0 * T * B * (n_in + H) * G * H                 # x Wx, h Wh
+        backward = 2.0 * T * B * (n_in + H + H) * G * H             # ∂Wx, ∂Wh, δh Whᵀ
+        backward += 2.0 * T * B * G * H * n_in if k > 0 else 0.0    # ∂x for the layer below
         infer += forward
         train += forward + backward
     return train + 2.0 * 2 * B * H * HORIZON, infer
 
 
 class Ours:
-    def __init__(self, config, threads):
+    def __init__(self, config, cell, threads):
         from threadpoolctl import threadpool_limits
 
         from forecast_cli import network
@@ -97,7 +102,7 @@ class Ours:
         from forecast_cli.train import loss_and_grad
         self.limit = threadpool_limits(limits=threads, user_api="blas")
         self.network, self.clip, self.loss_and_grad = network, clip_by_global_norm, loss_and_grad
-        self.params = our_params(config)
+        self.params, self.cell = our_params(config, cell), cell
         self.opt = Adam(self.params)
         self.x, self.y = batch(config)
         self.bptt_steps = []
@@ -115,20 +120,21 @@ class Ours:
 
 
 class Torch:
-    def __init__(self, config, threads):
+    def __init__(self, config, cell, threads):
         import torch
         torch.set_num_threads(threads)
         self.torch = torch
         _, _, I, H, L = config
-        self.lstm, self.head = torch.nn.LSTM(I, H, L), torch.nn.Linear(H, HORIZON)
-        copy_into_torch(our_params(config), self.lstm, self.head)
-        self.all_params = list(self.lstm.parameters()) + list(self.head.parameters())
+        self.rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](I, H, L)
+        self.head = torch.nn.Linear(H, HORIZON)
+        copy_into_torch(our_params(config, cell), self.rnn, self.head)
+        self.all_params = list(self.rnn.parameters()) + list(self.head.parameters())
         self.opt = torch.optim.Adam(self.all_params, lr=LR)
         x, y = batch(config)
         self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
 
     def loss(self):
-        out, _ = self.lstm(self.x)
+        out, _ = self.rnn(self.x)
         return self.torch.nn.functional.l1_loss(self.head(out[-1]), self.y)
 
     def train(self):
@@ -139,27 +145,36 @@ class Torch:
 
     def infer(self):
         with self.torch.inference_mode():
-            out, _ = self.lstm(self.x)
+            out, _ = self.rnn(self.x)
             self.head(out[-1])
 
 
-def copy_into_torch(params, lstm, head):
+TORCH_NAMES = {  # torch's name ← ours, per cell (None: zero)
+    "lstm": (("weight_ih", "Wx"), ("weight_hh", "Wh"), ("bias_ih", "b"), ("bias_hh", None)),
+    "gru": (("weight_ih", "Wx"), ("weight_hh", "Wh"), ("bias_ih", "bx"), ("bias_hh", "bh")),
+}
+
+
+def copy_into_torch(params, rnn, head):
     import torch
+    cell = "gru" if isinstance(rnn, torch.nn.GRU) else "lstm"
     with torch.no_grad():
-        for k in range(lstm.num_layers):
-            getattr(lstm, f"weight_ih_l{k}").copy_(torch.from_numpy(params[f"lstm.{k}.Wx"].T))
-            getattr(lstm, f"weight_hh_l{k}").copy_(torch.from_numpy(params[f"lstm.{k}.Wh"].T))
-            getattr(lstm, f"bias_ih_l{k}").copy_(torch.from_numpy(params[f"lstm.{k}.b"]))
-            getattr(lstm, f"bias_hh_l{k}").zero_()
+        for k in range(rnn.num_layers):
+            for theirs, ours in TORCH_NAMES[cell]:
+                target = getattr(rnn, f"{theirs}_l{k}")
+                if ours is None:
+                    target.zero_()
+                else:
+                    target.copy_(torch.from_numpy(params[f"{cell}.{k}.{ours}"].T))   # .T: no-op on a bias
         head.weight.copy_(torch.from_numpy(params["head.W"].T))
         head.bias.copy_(torch.from_numpy(params["head.b"]))
 
 
-def same_work_error(config) -> float:
+def same_work_error(config, cell) -> float:
     """Largest relative error, over the loss and every parameter's gradient, ours vs torch."""
     from forecast_cli import network
     from forecast_cli.train import loss_and_grad
-    ours, theirs = Ours(config, 1), Torch(config, 1)
+    ours, theirs = Ours(config, cell, 1), Torch(config, cell, 1)
     ours.limit.restore_original_limits()
     pred, cache = network.forward(ours.params, ours.x)
     loss, dpred = loss_and_grad(pred, ours.y, "mae")
@@ -169,9 +184,10 @@ def same_work_error(config) -> float:
     t_loss = t_loss.item()
     want = {"head.W": theirs.head.weight.grad.T, "head.b": theirs.head.bias.grad}
     for k in range(config[4]):
-        want[f"lstm.{k}.Wx"] = getattr(theirs.lstm, f"weight_ih_l{k}").grad.T
-        want[f"lstm.{k}.Wh"] = getattr(theirs.lstm, f"weight_hh_l{k}").grad.T
-        want[f"lstm.{k}.b"] = getattr(theirs.lstm, f"bias_ih_l{k}").grad
+        for name, ours in TORCH_NAMES[cell]:
+            if ours is not None:
+                g = getattr(theirs.rnn, f"{name}_l{k}").grad
+                want[f"{cell}.{k}.{ours}"] = g.T if g.ndim == 2 else g
     errors = [abs(loss - t_loss) / abs(t_loss)]
     for name, g in want.items():
         g = g.numpy()
@@ -191,7 +207,7 @@ def worker(side: str) -> None:
     for line in sys.stdin:
         cmd = json.loads(line)
         if cmd["op"] == "setup":
-            model = (Ours if side == "ours" else Torch)(tuple(cmd["config"]), cmd["threads"])
+            model = (Ours if side == "ours" else Torch)(tuple(cmd["config"]), cmd["cell"], cmd["threads"])
             reply = {}
         elif cmd["op"] == "run":
             if side == "torch":
@@ -212,7 +228,7 @@ def worker(side: str) -> None:
         elif cmd["op"] == "peak":
             reply = {"gflops": peak_gflops(side, cmd["threads"])}
         elif cmd["op"] == "check":
-            reply = {"error": same_work_error(tuple(cmd["config"]))}
+            reply = {"error": same_work_error(tuple(cmd["config"]), cmd["cell"])}
         elif cmd["op"] == "info":
             reply = {"info": info(side)}
         print(json.dumps(reply), file=answer, flush=True)
@@ -220,18 +236,18 @@ def worker(side: str) -> None:
 
 def bptt_stop(model: Ours) -> list:
     """Per layer, the step where our BPTT stopped (0: it ran back to the first step)."""
-    from forecast_cli import lstm
-    stops, original = [], lstm.lstm_backward
+    cells = model.network.CELLS
+    stops, original = [], cells[model.cell]
 
     def spy(*args, **kwargs):
-        out = original(*args, **kwargs)
+        out = original.backward(*args, **kwargs)
         stops.append(int(out[-1]))
         return out
-    model.network.lstm_backward = spy
+    cells[model.cell] = dataclasses.replace(original, backward=spy)
     try:
         model.train()
     finally:
-        model.network.lstm_backward = original
+        cells[model.cell] = original
     return stops[::-1]
 
 
@@ -291,10 +307,10 @@ class Worker:
 # the parent: interleave, take medians, print
 
 
-def measure(ours: Worker, torch: Worker, config, threads, repeats, min_time) -> dict:
+def measure(ours: Worker, torch: Worker, config, cell, threads, repeats, min_time) -> dict:
     """Medians (seconds) of ours, torch and torch-ftz, per kind of work, sampled A B C A B C …"""
-    ours.ask(op="setup", config=config, threads=threads)
-    torch.ask(op="setup", config=config, threads=threads)
+    ours.ask(op="setup", config=config, cell=cell, threads=threads)
+    torch.ask(op="setup", config=config, cell=cell, threads=threads)
     runs = [(ours, False), (torch, False), (torch, True)]
     out = {}
     for what in ("train", "infer"):
@@ -317,6 +333,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--config", type=str, nargs="+", help="B,T,I,H,L (default: the six of issue 4)")
     ap.add_argument("--quick", action="store_true", help="3 repeats of the two smallest configs")
+    ap.add_argument("--cells", nargs="+", choices=("lstm", "gru"), default=["lstm", "gru"])
     args = ap.parse_args()
     if args.worker:
         return worker(args.worker)
@@ -334,34 +351,41 @@ def main() -> None:
         mine, theirs = ours.ask(op="peak", threads=n)["gflops"], torch.ask(op="peak", threads=n)["gflops"]
         peak[n] = max(mine, theirs)
         print(f"float32 matmul peak, {n} thread(s): numpy {mine:.0f} GFLOP/s, torch {theirs:.0f} GFLOP/s")
-    for config in configs:
-        err = torch.ask(op="check", config=config)["error"]
-        assert err < 1e-3, f"{config}: ours and torch disagree (relative error {err:.1e})"
+    for cell in args.cells:
+        for config in configs:
+            err = torch.ask(op="check", config=config, cell=cell)["error"]
+            assert err < 1e-3, f"{cell} {config}: ours and torch disagree (relative error {err:.1e})"
 
     print()
     print("ratio = ours / torch (median times); torch-ftz: torch.set_flush_denormal(True); "
           "GF/s: full-BPTT matmul FLOPs / time, % of peak")
-    header = (f"{'B,T,I,H,L':<17}{'thr':>3}{'work':>6}{'ours ms':>10}{'torch ms':>10}{'ftz ms':>9}"
+    header = (f"{'cell':<5}{'B,T,I,H,L':<17}{'thr':>3}{'work':>6}{'ours ms':>10}{'torch ms':>10}{'ftz ms':>9}"
               f"{'ratio':>7}{'r-ftz':>7}{'ours GF/s':>15}{'torch GF/s':>15}  bptt")
     print(header)
     print("-" * len(header))
-    worst = {"train": 0.0, "infer": 0.0}
-    for config in configs:
-        flops = dict(zip(("train", "infer"), matmul_flops(config)))
-        for n in args.threads:
-            m = measure(ours, torch, list(config), n, args.repeats, args.min_time)
-            for what in ("train", "infer"):
-                mine, theirs, ftz = m[what]
-                ratio, ratio_ftz = mine / theirs, mine / ftz
-                worst[what] = max(worst[what], ratio, ratio_ftz)
-                gf = lambda s: f"{flops[what] / s / 1e9:6.1f} ({100 * flops[what] / s / 1e9 / peak[n]:3.0f}%)"  # noqa: E731
-                steps = "/".join(f"{config[1] - s}" for s in m["bptt"]) + f" of {config[1]}" if what == "train" else ""
-                print(f"{','.join(map(str, config)):<17}{n:>3}{what:>6}{1e3 * mine:>10.2f}{1e3 * theirs:>10.2f}"
-                      f"{1e3 * ftz:>9.2f}{ratio:>7.2f}{ratio_ftz:>7.2f}{gf(mine):>15}{gf(min(theirs, ftz)):>15}  {steps}",
-                      flush=True)
+    worst = {cell: {"train": 0.0, "infer": 0.0} for cell in args.cells}
+    for cell in args.cells:
+        for config in configs:
+            print_config(ours, torch, config, cell, args, peak, worst[cell])
     ours.close()
     torch.close()
-    print(f"worst train ratio {worst['train']:.2f}, worst infer ratio {worst['infer']:.2f}")
+    print("worst ratios: " + "; ".join(f"{cell} train {w['train']:.2f}, infer {w['infer']:.2f}" for cell, w in worst.items()))
+
+
+def print_config(ours, torch, config, cell, args, peak, worst) -> None:
+    """The rows of one config and cell (1 and 2 threads, train and infer); updates `worst`."""
+    flops = dict(zip(("train", "infer"), matmul_flops(config, cell)))
+    for n in args.threads:
+        m = measure(ours, torch, list(config), cell, n, args.repeats, args.min_time)
+        for what in ("train", "infer"):
+            mine, theirs, ftz = m[what]
+            ratio, ratio_ftz = mine / theirs, mine / ftz
+            worst[what] = max(worst[what], ratio, ratio_ftz)
+            gf = lambda s: f"{flops[what] / s / 1e9:6.1f} ({100 * flops[what] / s / 1e9 / peak[n]:3.0f}%)"  # noqa: E731
+            steps = "/".join(f"{config[1] - s}" for s in m["bptt"]) + f" of {config[1]}" if what == "train" else ""
+            print(f"{cell:<5}{','.join(map(str, config)):<17}{n:>3}{what:>6}{1e3 * mine:>10.2f}{1e3 * theirs:>10.2f}"
+                  f"{1e3 * ftz:>9.2f}{ratio:>7.2f}{ratio_ftz:>7.2f}{gf(mine):>15}{gf(min(theirs, ftz)):>15}  {steps}",
+                  flush=True)
 
 
 if __name__ == "__main__":
