@@ -28,7 +28,7 @@ try:  # typer ≥ 0.20 ships its own copy of click; older versions use click its
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click import exceptions as click_errors
 
-from . import __version__, intervals, modelfile, render
+from . import __version__, charts, intervals, modelfile, render
 from .config import FIELDS, build_config, help_text, load_yaml
 from .data import SeriesData, load_series
 from .errors import ConfigError, ExitCode, ForecastError
@@ -254,7 +254,7 @@ def train(
         render.error(f"interrupted: saved the best model so far (epoch {epoch}) to {output}")
         raise typer.Exit(stop.exit_code)
     if not quiet:
-        render.show(render.loss_curve(forecaster.histories[0].to_dict()))
+        render.show(charts.loss_curve(forecaster.histories[0].to_dict()))
         render.show(render.training_summary(forecaster, len(series.ids), elapsed, str(output)))
 
 
@@ -359,7 +359,7 @@ def predict(
     """
     _start(quiet)
     if plot_file:
-        render.require_matplotlib(plot_file)
+        charts.require_matplotlib(plot_file)
     levels = sorted(set(level or []))
     forecaster, info = modelfile.load(str(model))
     if data is None:
@@ -378,10 +378,10 @@ def predict(
     _emit(frame, _output_format(fmt, output), output, title=f"forecast ({forecaster.config.horizon} steps)")
     if plot or plot_file:
         history = forecaster.tails if values is None else values
-        charts = [render.forecast_chart(ids[k], history[k][-CONTEXT * forecaster.config.horizon:], forecasts[k],
-                                        {lv: (lo[k], hi[k]) for lv, (lo, hi) in bounds.items()}, last_times[k] if last_times else "the end")
-                  for k in range(min(plot_series or len(ids), len(ids)))]
-        _draw(charts, plot, plot_file)
+        figures = [charts.forecast_chart(ids[k], history[k][-CONTEXT * forecaster.config.horizon:], forecasts[k],
+                                         {lv: (lo[k], hi[k]) for lv, (lo, hi) in bounds.items()}, last_times[k] if last_times else "the end")
+                   for k in range(min(plot_series or len(ids), len(ids)))]
+        _draw(figures, plot, plot_file)
 
 
 def _forecast(forecaster: Forecaster, levels: list, values, phase0):
@@ -399,15 +399,16 @@ def _forecast(forecaster: Forecaster, levels: list, values, phase0):
 MAX_IMAGE_CHARTS = 100  # an image of more would pass matplotlib's size limit
 
 
-def _draw(charts: list, plot: bool, plot_file: Optional[Path]) -> None:
-    """Charts on stderr and/or to an image file."""
+def _draw(figures: list, plot: bool, plot_file: Optional[Path]) -> None:
+    """Charts (charts.Chart) on stderr and/or to an image file."""
     if plot:
-        for chart in charts:
-            render.show(render.draw(chart, width=72, height=12))
+        for chart in figures:
+            render.show(charts.draw(chart, width=72, height=12))
     if plot_file:
-        if len(charts) > MAX_IMAGE_CHARTS:
-            render.warn(f"{plot_file} shows the first {MAX_IMAGE_CHARTS} of {len(charts)} charts (see --plot-series)")
-        render.save_charts(charts[:MAX_IMAGE_CHARTS], plot_file)
+        if len(figures) > MAX_IMAGE_CHARTS:
+            render.warn(f"{plot_file} shows the first {MAX_IMAGE_CHARTS} of {len(figures)} charts (see --plot-series)")
+        charts.save_charts(figures[:MAX_IMAGE_CHARTS], plot_file)
+        render.info(f"wrote {min(len(figures), MAX_IMAGE_CHARTS)} chart(s) to {plot_file}")
 
 
 def _read_for_model(data: str, forecaster: Forecaster, info: dict, flags: dict, model_name: str) -> SeriesData:
@@ -438,7 +439,7 @@ def _emit(frame, fmt: str, output: Optional[Path], title: str) -> None:
             raise ForecastError(f"cannot write {output}: {exc.strerror or exc}") from None
         render.info(f"wrote {len(frame)} rows to {output}")
     elif fmt == "table":
-        render.print_to_stdout(render.frame_table(frame, title=title))
+        render.print_to_stdout(render.FrameTable(frame, title=title))
     else:
         write_frame(frame, fmt, sys.stdout)
 
@@ -486,7 +487,7 @@ def evaluate(
     """
     _start(quiet)
     if plot_file:
-        render.require_matplotlib(plot_file)
+        charts.require_matplotlib(plot_file)
     levels = sorted(set(level or []))
     cfg = build_config(load_yaml(str(config)) if config else {}, flags)
     forecaster = None
@@ -509,7 +510,7 @@ def evaluate(
              + (f", {folds} folds" if folds > 1 and not test else ""))
     _emit(frame, _output_format(fmt, None), None, title=title)
     if plot or plot_file:
-        _draw(render.backtest_charts(scores, LSTM, plot_series), plot, plot_file)
+        _draw(charts.backtest_charts(scores, LSTM, plot_series), plot, plot_file)
 
 
 def _warn_if_trained_on_the_holdout(forecaster: Forecaster, info: dict, series: SeriesData, folds: int,

@@ -12,7 +12,7 @@ ones are scored too: coverage and MSIS per window, and ACD = |mean coverage − 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -100,7 +100,8 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
     else:  # resolve once, on the shortest training part, so every fold trains the same model
         h = resolve(config, lengths, freq).horizon
         step = step or h
-        resolved = resolve(config.replace(horizon=h), [n - h - (folds - 1) * step for n in lengths], freq)
+        before = [n - h - (folds - 1) * step for n in lengths]   # what every fold trains on
+        resolved = resolve(config.replace(horizon=h), before, freq, [s[:max(n, 0)] for s, n in zip(series, before)])
     h, season = resolved.horizon, resolved.season
     if model is None:  # every fold checked before any trains
         _check_folds(lengths, resolved, folds, step)
@@ -114,13 +115,21 @@ def backtest(series, ids, phase0, freq, config: Config, folds: int = 1, step: in
         histories = [np.asarray(series[i][:lengths[i] - back]) for i in keep]
         actuals = np.array([series[i][lengths[i] - back:lengths[i] - back + h] for i in keep])
         p0 = [phase0[i] for i in keep] if phase0 is not None else None
-        forecaster = model or Forecaster(resolved).fit(histories, [ids[i] for i in keep], p0, freq, on_epoch=on_epoch)
+        forecaster = model or Forecaster(resolved).fit(histories, [ids[i] for i in keep], p0, freq,
+                                                       on_epoch=_in_fold(on_epoch, k, folds))
         forecasts, bounds = _with_intervals(forecaster, histories, p0, levels)
         score_methods(scores, histories, actuals, forecasts, season, bounds)
         scores.series.extend(ids[i] for i in keep)
         scores.fold.extend([k + 1] * len(keep))
         scores.cutoff.extend(lengths[i] - back for i in keep)
     return scores, resolved
+
+
+def _in_fold(on_epoch, fold: int, folds: int):
+    """on_epoch with each report's run named "fold k/K" (1-based), when there are several."""
+    if on_epoch is None or folds == 1:
+        return on_epoch
+    return lambda report: on_epoch(replace(report, run=f"fold {fold + 1}/{folds}"))
 
 
 def fold_holdout(horizon: int, fold: int, step: int) -> int:

@@ -1,8 +1,8 @@
-"""Everything the user sees besides data: progress, warnings, errors, tables and charts (rich).
+"""Everything the user sees besides data and charts (charts.py): messages, training
+progress, tables and the reports on a model, drawn with rich.
 
-All of it goes to stderr, except the forecast table `predict` prints when stdout is a
-terminal.  Charts are drawn with braille characters (2×4 dots a cell), so a 60-column chart
-has 120×(4·rows) points of resolution without any plotting dependency.
+All of it goes to stderr, except the tables `predict` and `evaluate` print when stdout is a
+terminal.
 """
 
 from __future__ import annotations
@@ -10,24 +10,21 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import numpy as np
+from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.measure import Measurement
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from .errors import ConfigError, ForecastError
+from .charts import loss_curve
 
 err = Console(stderr=True, highlight=False)
-quiet = False
 
 
 def set_quiet(value: bool) -> None:
-    global quiet
-    quiet = value
     err.quiet = value
 
 
@@ -42,6 +39,10 @@ def warn(message: str) -> None:
 
 def info(message: str) -> None:
     err.print(Text(message, style="dim"), soft_wrap=True)
+
+
+def show(renderable) -> None:
+    err.print(renderable)
 
 
 class WarningHandler(logging.Handler):
@@ -62,266 +63,109 @@ def install_log_handler() -> None:
 # ------------------------------------------------------------------------------------------
 # training progress
 
+LOG_SECONDS = 10.0   # in a log, a run's progress line at most this often between its first and last
+
+
+def epochs_left(report) -> int:
+    """Epochs a run has left at most unless its validation loss improves again: early stopping
+    ends it `patience` epochs after its best one (or the epoch limit comes first)."""
+    end = report.epochs if report.patience is None else min(report.epochs, report.best_epoch + report.patience)
+    return max(end - report.epoch, 0)
+
+
+def duration(seconds: float) -> str:
+    """A short duration: <1s, 7s, 3m05s, 2h10m."""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s" if seconds >= 1 else "<1s"
+    return f"{s // 60}m{s % 60:02d}s" if s < 3600 else f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+@dataclass
+class _Run:
+    """What TrainingProgress knows of one training run."""
+
+    label: str
+    last: object = None              # the latest EpochReport
+    seconds: float = 0.0             # wall time of the epochs reported
+    epochs_seen: int = 0
+    logged_at: float = float("-inf")
+    task: object = None              # its bar, on a terminal
+
+    def status(self) -> str:
+        """The time left at the mean epoch time so far, or how the run ended."""
+        r = self.last
+        if epochs_left(r) == 0:
+            return f"done (best {r.best_epoch})" if r.epoch >= r.epochs else f"stopped early (best {r.best_epoch})"
+        return f"~{duration(epochs_left(r) * self.seconds / self.epochs_seen)} left"
+
+    def losses(self, both: bool = True) -> str:
+        """The losses of the latest epoch: train and validation (or only the one early
+        stopping watches, beside a bar: 80 columns hold no more)."""
+        r = self.last
+        val = f"val {r.val_loss:.4f}" if r.val_loss is not None else ""
+        return f"train {r.train_loss:.4f} {val}".strip() if both or not val else val
+
 
 class TrainingProgress:
-    """A progress bar per ensemble member: epoch, losses, ETA (on stderr); then,
-    when the intervals need one, a bar per member of the twin that calibrates them."""
+    """The progress of each training run — an ensemble member, then any member of the twin
+    that calibrates the intervals; per fold with evaluate --folds — on stderr.
 
-    def __init__(self):
-        self.progress = Progress(
-            # fits 80 columns: the learning rate and the elapsed time are in the summary and `info`
-            TextColumn("[bold]{task.description}"), BarColumn(bar_width=12), TaskProgressColumn(),
-            TextColumn("epoch {task.completed}/{task.total}"), TextColumn("{task.fields[losses]}"),
-            TextColumn("eta"), TimeRemainingColumn(),
-            console=err, transient=False, disable=quiet)
-        self.tasks = {}
-        self.started = time.perf_counter()
+    On a terminal a bar each, ending where early stopping would end the run unless it
+    improves (best epoch + patience, or the epoch limit).  Otherwise (a log file, cron, CI)
+    a plain line per run at its first and last epoch and at most every LOG_SECONDS between.
+    A run that ends before it is done (Ctrl-C, an error) reads "stopped at epoch k".
+    """
+
+    def __init__(self, console: Console | None = None, live: bool | None = None, clock=time.monotonic):
+        """live: bars (default: when the console is a terminal that can redraw them)."""
+        self.console, self.clock = console or err, clock
+        self.live = self.console.is_terminal and not self.console.is_dumb_terminal if live is None else live
+        self.runs: dict = {}
+        self.bars: Progress | None = None
 
     def __enter__(self):
         return self   # the display starts with the first report: a run that fails before prints nothing
 
     def __exit__(self, *exc):
-        if not self.tasks:
-            return False
-        for task in self.progress.tasks:  # a run that stopped early ends with a full bar
-            self.progress.update(task.id, total=task.completed)
-        return self.progress.__exit__(*exc)
+        for run in self.runs.values():
+            if epochs_left(run.last):
+                self._show(run, f"stopped at epoch {run.last.epoch}")
+        if self.bars is not None:
+            self.bars.stop()
+        return False
 
     def __call__(self, report) -> None:
-        if not self.tasks:
-            self.progress.__enter__()
-        key = (report.stage, report.member)
-        if key not in self.tasks:
+        run = self._run(report)
+        run.last, run.seconds, run.epochs_seen = report, run.seconds + report.seconds, run.epochs_seen + 1
+        now, first, last = self.clock(), run.epochs_seen == 1, epochs_left(report) == 0
+        if self.live or first or last or now - run.logged_at >= LOG_SECONDS:
+            run.logged_at = now
+            self._show(run, run.status())
+
+    def _run(self, report) -> _Run:
+        key = (report.run, report.stage, report.member)
+        if key not in self.runs:
             name = "model" if report.stage == "training" else report.stage
             label = f"{name} {report.member + 1}/{report.members}" if report.members > 1 else report.stage
-            self.tasks[key] = self.progress.add_task(label, total=report.epochs, losses="")
-        val = f"  val {report.val_loss:.4f}" if report.val_loss is not None else ""
-        losses = f"train {report.train_loss:.4f}{val}"
-        self.progress.update(self.tasks[key], completed=report.epoch, losses=losses)
+            self.runs[key] = _Run(f"{report.run} {label}".strip())
+        return self.runs[key]
 
-
-# ------------------------------------------------------------------------------------------
-# charts: one description (Chart), drawn in the terminal (`draw`) or to an image (`save_charts`)
-
-_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # braille dot bits by (row, col)
-
-
-@dataclass
-class Chart:
-    """What a chart shows, whatever draws it.
-
-    lines: [(label, xs, ys, colour)], drawn in order over the bands;
-    bands: [(label, xs, lo, hi, colour)], shaded from lo to hi, the first (the widest) at the bottom;
-    colour: a name rich and MPL_COLOURS both know.
-    """
-
-    title: str
-    lines: list
-    bands: list = field(default_factory=list)
-    x_label: str = ""
-
-
-class Canvas:
-    """A braille canvas of width×height cells mapping data coordinates to dots."""
-
-    def __init__(self, width: int, height: int, x_range, y_range):
-        self.width, self.height = width, height
-        self.x0, self.x1 = x_range
-        self.y0, self.y1 = y_range
-        self.bits = np.zeros((height, width), dtype=np.int32)
-        self.style = np.full((height, width), "", dtype=object)
-
-    def _dot(self, x: float, y: float):
-        fx = (x - self.x0) / ((self.x1 - self.x0) or 1.0) * (2 * self.width - 1)
-        fy = (self.y1 - y) / ((self.y1 - self.y0) or 1.0) * (4 * self.height - 1)
-        if not (math.isfinite(fx) and math.isfinite(fy)):
-            return None
-        return int(round(min(max(fy, 0), 4 * self.height - 1))), int(round(min(max(fx, 0), 2 * self.width - 1)))
-
-    def line(self, xs, ys, style: str) -> None:
-        """Connect consecutive points with dots (enough steps to leave no holes)."""
-        pts = [self._dot(x, y) for x, y in zip(xs, ys)]
-        pts = [p for p in pts if p is not None]
-        for (r0, c0), (r1, c1) in zip(pts, pts[1:] or pts):
-            steps = max(abs(r1 - r0), abs(c1 - c0), 1)
-            for k in range(steps + 1):
-                self._set(round(r0 + (r1 - r0) * k / steps), round(c0 + (c1 - c0) * k / steps), style)
-
-    def band(self, xs, lo, hi, style: str, dense: bool = True) -> None:
-        """Shade between lo and hi, linear between the given points: every other dot (dense),
-        or every fourth, so that a line drawn over it, and a band under it, stay visible."""
-        pts = [(self._dot(x, a), self._dot(x, b)) for x, a, b in zip(xs, lo, hi)]
-        pts = [(p, q) for p, q in pts if p and q]
-        if not pts:
+    def _show(self, run: _Run, status: str) -> None:
+        r = run.last
+        if not self.live:
+            self.console.print(Text(f"{run.label}  epoch {r.epoch}/{r.epochs}  {run.losses()}  {status}"), soft_wrap=True)
             return
-        cols = [p[1] for p, _ in pts]
-        tops, bottoms = [min(p[0], q[0]) for p, q in pts], [max(p[0], q[0]) for p, q in pts]
-        for c in range(cols[0], cols[-1] + 1):
-            top, bottom = round(np.interp(c, cols, tops)), round(np.interp(c, cols, bottoms))
-            for r in range(top, bottom + 1):
-                if ((r + c) % 2 == 0) if dense else (r % 2 == 0 and c % 2 == 0):
-                    self._set(r, c, style)
-
-    def _set(self, r: int, c: int, style: str) -> None:
-        cell_r, cell_c = r // 4, c // 2
-        self.bits[cell_r, cell_c] |= _DOTS[r % 4][c % 2]
-        self.style[cell_r, cell_c] = style
-
-    def rows(self) -> list[Text]:
-        out = []
-        for r in range(self.height):
-            line = Text()
-            for c in range(self.width):
-                bits = self.bits[r, c]
-                line.append(chr(0x2800 + bits) if bits else " ", style=self.style[r, c] or None)
-            out.append(line)
-        return out
-
-
-def _tick(v: float) -> str:
-    return f"{v:.4g}"
-
-
-def _ranges(spec: Chart):
-    """(x0, x1), (y0, y1) covering every finite value of the chart's lines and bands."""
-    xs = np.concatenate([np.asarray(s[1], float) for s in spec.lines] + [np.asarray(b[1], float) for b in spec.bands])
-    ys = np.concatenate([np.asarray(s[2], float) for s in spec.lines] +
-                        [np.asarray(v, float) for b in spec.bands for v in (b[2], b[3])])
-    ys = ys[np.isfinite(ys)]
-    lo, hi = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
-    if hi == lo:
-        lo, hi = lo - 1, hi + 1
-    return (float(xs.min()), float(xs.max())), (lo, hi)
-
-
-def draw(spec: Chart, width: int = 60, height: int = 10) -> Text:
-    """The chart in braille characters (2×4 dots a cell), with y ticks, x range and legend."""
-    (x0, x1), (lo, hi) = _ranges(spec)
-    canvas = Canvas(width, height, (x0, x1), (lo, hi))
-    for k, (_, xs, blo, bhi, style) in enumerate(spec.bands):
-        canvas.band(xs, blo, bhi, style, dense=k > 0 or len(spec.bands) == 1)  # the widest band lightest
-    for _, xs, ys, style in spec.lines:
-        canvas.line(xs, ys, style)
-    labels = [_tick(hi)] + [""] * (height - 2) + [_tick(lo)]
-    pad = max(len(s) for s in labels)
-    text = Text()
-    if spec.title:
-        text.append(spec.title + "\n", style="bold")
-    for label, row in zip(labels, canvas.rows()):
-        text.append(label.rjust(pad) + " ┤")
-        text.append_text(row)
-        text.append("\n")
-    text.append(" " * pad + " └" + "─" * width + "\n")
-    left, right = _tick(x0), _tick(x1)
-    text.append(" " * (pad + 2) + left + spec.x_label.center(width - len(left) - len(right)) + right + "\n", style="dim")
-    legend = Text(" " * (pad + 2))
-    for label, *_, style in spec.lines:
-        legend.append("━━ ", style=style)
-        legend.append(label + "   ")
-    for label, *_, style in spec.bands:
-        legend.append("⣿⣿ ", style=style)
-        legend.append(label + "   ")
-    text.append_text(legend)
-    return text
-
-
-def chart(series: list[tuple], title: str = "", width: int = 60, height: int = 10, x_label: str = "") -> Text:
-    """Lines [(label, xs, ys, colour)] drawn as braille Text (a Chart without bands)."""
-    return draw(Chart(title, series, x_label=x_label), width, height)
-
-
-def loss_curve(history: dict, title: str = "loss per epoch") -> Text:
-    """Train (and validation) loss against epoch."""
-    epochs = np.arange(1, len(history["train_loss"]) + 1)
-    series = [("train", epochs, history["train_loss"], "cyan")]
-    if any(v is not None for v in history["val_loss"]):
-        series.append(("validation", epochs, [np.nan if v is None else v for v in history["val_loss"]], "magenta"))
-    return chart(series, title=title, x_label="epoch")
-
-
-BAND_COLOURS = ("blue", "cyan", "green")  # widest band first
-
-
-def _bands(xs, bounds: dict) -> list:
-    """Bands for {level: (lo, hi)}, the highest level (widest) first."""
-    return [(f"{level}% interval", xs, lo, hi, BAND_COLOURS[k % len(BAND_COLOURS)])
-            for k, (level, (lo, hi)) in enumerate(sorted(bounds.items(), reverse=True))]
-
-
-def forecast_chart(name: str, history, forecast, bounds: dict, origin) -> Chart:
-    """The end of a series, its forecast and intervals ({level: (lo, hi)}), against steps from
-    the forecast origin (the series' last value is step 0, the first forecast step 1)."""
-    history = np.asarray(history, float)
-    past = np.arange(1 - len(history), 1)
-    ahead = np.arange(0, len(forecast) + 1)  # the forecast line starts at the last value
-    levels = ", ".join(f"{level}%" for level in sorted(bounds))
-    return Chart(f"{name}: forecast" + (f" with {levels} intervals" if levels else ""),
-                 [("history", past, history, "default"), ("forecast", ahead, np.r_[history[-1], forecast], "magenta")],
-                 _bands(ahead[1:], bounds), x_label=f"steps after {origin}")
-
-
-def backtest_chart(name: str, context, actual, forecast, bounds: dict, origin) -> Chart:
-    """A held-out window: the history before it, the actuals and the forecast (with intervals)."""
-    context = np.asarray(context, float)
-    past, ahead = np.arange(1 - len(context), 1), np.arange(1, len(actual) + 1)
-    return Chart(f"{name}: actuals against the forecast",
-                 [("history", past, context, "default"), ("actual", np.r_[0, ahead], np.r_[context[-1], actual], "cyan"),
-                  ("forecast", ahead, forecast, "magenta")],
-                 _bands(ahead, bounds), x_label=f"steps after {origin}")
-
-
-def backtest_charts(scores, method: str, limit: int | None = None) -> list:
-    """A backtest_chart for each of the first `limit` windows scored (all by default)."""
-    folds = len(set(scores.fold)) > 1
-    bounds = scores.bounds.get(method, {})
-    return [backtest_chart(f"{name} (fold {fold})" if folds else str(name), scores.context[k], scores.actuals[k],
-                           scores.forecasts[method][k], {lv: b[k] for lv, b in bounds.items()},
-                           f"the cut ({cutoff} values in)")
-            for k, (name, fold, cutoff) in enumerate(zip(scores.series[:limit], scores.fold, scores.cutoff))]
-
-
-def show(renderable) -> None:
-    err.print(renderable)
-
-
-# colours of Chart for matplotlib (rich's names mostly differ)
-MPL_COLOURS = {"default": "0.25", "cyan": "tab:blue", "magenta": "tab:red", "blue": "tab:blue",
-               "green": "tab:green", "yellow": "tab:orange"}
-PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-
-
-def require_matplotlib(path) -> None:
-    """Refuse early (before any output) what save_charts could not write."""
-    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
-        raise ConfigError(f"--plot-file {path}: use a .png, .svg or .pdf name")
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise ForecastError("--plot-file needs matplotlib: pip install matplotlib") from None
-
-
-def save_charts(charts: list, path) -> None:
-    """Draw the charts one below the other with matplotlib and write them (atomically) to `path`,
-    as PNG, SVG or PDF by its suffix."""
-    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
-    from .modelfile import atomic_path
-    fig = Figure(figsize=(9, 2.8 * len(charts)), layout="constrained")
-    for ax, spec in zip(np.atleast_1d(fig.subplots(len(charts), 1)), charts):
-        for k, (label, xs, lo, hi, colour) in enumerate(spec.bands):
-            ax.fill_between(xs, lo, hi, color=MPL_COLOURS.get(colour, colour), alpha=0.15 + 0.15 * k, linewidth=0, label=label)
-        for label, xs, ys, colour in spec.lines:
-            ax.plot(xs, ys, color=MPL_COLOURS.get(colour, colour), linewidth=1.2, label=label)
-        ax.set_title(spec.title, loc="left", fontsize=10)
-        ax.set_xlabel(spec.x_label)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left")
-    fmt = Path(path).suffix.lower().lstrip(".")
-    try:
-        with atomic_path(str(path)) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=110)
-    except OSError as exc:
-        raise ForecastError(f"cannot write {path}: {exc.strerror or exc}") from None
-    info(f"wrote {len(charts)} chart(s) to {path}")
+        if self.bars is None:
+            self.bars = Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=10),
+                                 TextColumn("epoch {task.fields[epoch]}"), TextColumn("{task.fields[losses]}"),
+                                 TextColumn("{task.fields[status]}"), console=self.console, disable=self.console.quiet)
+            self.bars.start()
+        if run.task is None:
+            run.task = self.bars.add_task(run.label, epoch="", losses="", status="")
+        # the bar's end is where the run stops unless it improves: full only when it is done
+        self.bars.update(run.task, completed=r.epoch, total=r.epoch + epochs_left(r),
+                         epoch=f"{r.epoch}/{r.epochs}", losses=run.losses(both=False), status=status)
 
 
 # ------------------------------------------------------------------------------------------
@@ -337,15 +181,60 @@ def key_value_table(title: str, rows) -> Table:
     return table
 
 
-def frame_table(frame, title: str | None = None, float_format: str = "{:.4f}") -> Table:
-    """A pandas DataFrame as a rich table (numbers right-aligned)."""
-    table = Table(title=title, title_justify="left")
-    for col in frame.columns:
-        numeric = frame[col].dtype.kind in "fi"
-        table.add_column(str(col), justify="right" if numeric else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(*[("" if math.isnan(v) else float_format.format(v)) if isinstance(v, float) else str(v) for v in row])
-    return table
+SHORT_HEADERS = (("forecast-lo-", "lo-"), ("forecast-hi-", "hi-"), ("coverage-", "cov-"))  # (prefix, shorter)
+
+
+def short_header(name: str) -> str:
+    """A column's header in a table: interval columns shortened, the level kept (lo-80, cov-95)."""
+    for prefix, shorter in SHORT_HEADERS:
+        if name.startswith(prefix):
+            return shorter + name[len(prefix):]
+    return name
+
+
+class FrameTable:
+    """A pandas DataFrame as rich tables that fit the console's width without cutting a cell:
+    the columns that do not fit go on to a further table, which repeats the leading text
+    columns (id, time, method); shortened headers are spelled out below.  (Any cell still
+    too wide is wrapped, never cut.)"""
+
+    def __init__(self, frame, title: str | None = None, float_format: str = "{:.4f}"):
+        self.frame, self.title = frame, title
+        self.cells = {str(col): [("" if math.isnan(v) else float_format.format(v)) if isinstance(v, float) else str(v)
+                                 for v in frame[col].tolist()] for col in frame.columns}
+        self.numeric = {str(col) for col in frame.columns if frame[col].dtype.kind in "fiu"}
+        names = list(self.cells)
+        self.keys = names[:next((k for k, n in enumerate(names) if frame[n].dtype.kind == "f"), len(names))]
+
+    def _table(self, columns: list, title: str | None) -> Table:
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for name in columns:
+            table.add_column(short_header(name), justify="right" if name in self.numeric else "left", overflow="fold")
+        for row in zip(*(self.cells[name] for name in columns)):
+            table.add_row(*row)
+        return table
+
+    def _parts(self, console: Console, options) -> list:
+        """The columns of each table: as many as fit, the keys in each."""
+        parts, current, unbounded = [], list(self.keys), options.update_width(1 << 20)
+        for name in self.cells:
+            if name in self.keys:
+                continue
+            wider = current + [name]
+            if len(current) > len(self.keys) and Measurement.get(console, unbounded, self._table(wider, None)).maximum > options.max_width:
+                parts.append(current)
+                wider = list(self.keys) + [name]
+            current = wider
+        return parts + [current]
+
+    def __rich_console__(self, console: Console, options):
+        for k, columns in enumerate(self._parts(console, options)):
+            if k:
+                yield Text()
+            yield self._table(columns, self.title if k == 0 else None)
+        shortened = [f"{short_header(name)} = {name}" for name in self.cells if short_header(name) != name]
+        if shortened:
+            yield Text(", ".join(shortened), style="dim")
 
 
 def print_to_stdout(renderable) -> None:

@@ -46,7 +46,9 @@ class EpochReport:
     lr: float
     seconds: float       # wall time of this epoch
     best_epoch: int
+    patience: Optional[int] = None   # early stopping ends the run this many epochs after the best; None: no validation set
     stage: str = "training"   # or "intervals": the twin that calibrates them (Forecaster._calibrate)
+    run: str = ""             # which of several trainings this is, e.g. "fold 2/3" (evaluate.backtest)
 
 
 @dataclass
@@ -171,7 +173,7 @@ def fit_network(params, draw_batch: Callable, val: Optional[tuple], s: TrainSett
         state.finished = history.stopped_early or state.epoch >= s.epochs
         if on_epoch:
             on_epoch(EpochReport(member, members, epoch + 1, s.epochs, history.train_loss[-1], val_loss, lr,
-                                 time.perf_counter() - started, history.best_epoch))
+                                 time.perf_counter() - started, history.best_epoch, s.patience if val else None))
         if on_state:
             on_state(state)
     return state

@@ -1,4 +1,4 @@
-"""render.py's charts: one Chart description, drawn in braille on the terminal and with
+"""charts.py: one Chart description, drawn in braille on the terminal and with
 matplotlib to an image; bands under lines; the loss curve through the same code."""
 
 from __future__ import annotations
@@ -6,11 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from rich.console import Console
 
-from forecast_cli import render
+from forecast_cli import charts
 
 
 def plain(text) -> list[str]:
@@ -26,12 +25,12 @@ def braille_cells(line: str) -> list[int]:
 
 def band_chart(width=40, height=8):
     xs = np.arange(1, 21)
-    return render.Chart("demo", [("forecast", xs, np.full(20, 5.0), "magenta")],
+    return charts.Chart("demo", [("forecast", xs, np.full(20, 5.0), "magenta")],
                         [("95% interval", xs, np.full(20, 0.0), np.full(20, 10.0), "blue")], x_label="steps")
 
 
 def test_layout_title_rows_axis_ticks_legend():
-    lines = plain(render.draw(band_chart(), width=40, height=8))
+    lines = plain(charts.draw(band_chart(), width=40, height=8))
     assert lines[0] == "demo"
     assert len(lines) == 1 + 8 + 1 + 1 + 1          # title, rows, axis, x range, legend
     assert lines[1].startswith("10 ┤") and lines[8].startswith(" 0 ┤")
@@ -41,7 +40,7 @@ def test_layout_title_rows_axis_ticks_legend():
 
 
 def test_band_is_shaded_and_the_line_over_it_is_whole():
-    rows = plain(render.draw(band_chart(), width=40, height=8))[1:9]
+    rows = plain(charts.draw(band_chart(), width=40, height=8))[1:9]
     cells = np.array([braille_cells(r[4:]) for r in rows])  # after "10 ┤"
     assert cells.shape == (8, 40)
     assert np.count_nonzero(cells) == cells.size       # the band fills the whole plot …
@@ -53,10 +52,10 @@ def test_band_is_shaded_and_the_line_over_it_is_whole():
 
 def test_two_bands_widest_lightest():
     xs = np.arange(1, 11)
-    spec = render.Chart("two", [("f", xs, np.full(10, 5.0), "magenta")],
+    spec = charts.Chart("two", [("f", xs, np.full(10, 5.0), "magenta")],
                         [("95%", xs, np.full(10, 0.0), np.full(10, 10.0), "blue"),
                          ("80%", xs, np.full(10, 4.0), np.full(10, 6.0), "cyan")])
-    rows = plain(render.draw(spec, width=20, height=8))[1:9]
+    rows = plain(charts.draw(spec, width=20, height=8))[1:9]
     dots = [sum(bin(c).count("1") for c in braille_cells(r[4:])) for r in rows]
     assert dots[0] < dots[4]                           # outer band only at the top; inner band + line in the middle
 
@@ -64,40 +63,33 @@ def test_two_bands_widest_lightest():
 def test_forecast_chart_places_history_before_and_forecast_after_the_origin():
     history, forecast = np.arange(30.0), np.full(6, 40.0)
     bounds = {95: (forecast - 5, forecast + 5), 80: (forecast - 2, forecast + 2)}
-    spec = render.forecast_chart("H1", history, forecast, bounds, "2020-01-01")
+    spec = charts.forecast_chart("H1", history, forecast, bounds, "2020-01-01")
     assert spec.title == "H1: forecast with 80%, 95% intervals"
     (label, xs, ys, _), (flabel, fxs, fys, _) = spec.lines
     assert xs[0] == -29 and xs[-1] == 0 and fxs[0] == 0 and fxs[-1] == 6
     assert fys[0] == history[-1]                       # the forecast line starts at the last value
     assert [b[0] for b in spec.bands] == ["95% interval", "80% interval"]
     assert spec.x_label == "steps after 2020-01-01"
-    lines = plain(render.draw(spec))
+    lines = plain(charts.draw(spec))
     assert lines[1].startswith("45 ┤") and lines[-2].split()[0] == "-29"
 
 
 def test_non_finite_values_are_skipped():
     xs = np.arange(5)
-    spec = render.Chart("gaps", [("y", xs, [1.0, math.nan, 3.0, math.inf, 2.0], "cyan")])
-    assert len(plain(render.draw(spec, width=10, height=4))) == 1 + 4 + 3
+    spec = charts.Chart("gaps", [("y", xs, [1.0, math.nan, 3.0, math.inf, 2.0], "cyan")])
+    assert len(plain(charts.draw(spec, width=10, height=4))) == 1 + 4 + 3
 
 
 def test_loss_curve_goes_through_the_same_drawing():
-    text = render.loss_curve({"train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, None, 1.5]})
+    text = charts.loss_curve({"train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, None, 1.5]})
     lines = plain(text)
     assert lines[0] == "loss per epoch" and "━━ train" in lines[-1] and "━━ validation" in lines[-1]
-
-
-def test_frame_table_leaves_missing_scores_blank():
-    frame = pd.DataFrame({"method": ["LSTM", "naive"], "MSIS-95": [6.5, float("nan")]})
-    lines = plain(render.frame_table(frame))
-    assert any("6.5000" in line for line in lines)
-    assert not any("nan" in line for line in lines)
 
 
 def test_save_charts_png(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "charts.png"
-    render.save_charts([band_chart(), band_chart()], out)
+    charts.save_charts([band_chart(), band_chart()], out)
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert int.from_bytes(data[20:24], "big") > int.from_bytes(data[16:20], "big") / 2  # two charts stacked
