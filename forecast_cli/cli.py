@@ -122,6 +122,10 @@ IdCol = _option("id_col", str, DATA, "--id-col")
 TimeCol = _option("time_col", str, DATA, "--time-col")
 TargetCol = _option("target_col", str, DATA, "--target-col")
 Missing = _option("missing", str, DATA, "--missing")
+# how the file is written (dialect.py, dates.py): flags of `train`, `evaluate` and `predict` alike
+READING_FLAGS = (("sep", ("--sep",)), ("decimal", ("--decimal",)), ("thousands", ("--thousands",)),
+                 ("encoding", ("--encoding",)), ("date_format", ("--date-format",)), ("dayfirst", ("--dayfirst",)),
+                 ("wide", ("--wide",)), ("long", ("--long",)))
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML file of options (see config.example.yaml); flags win over it.",
                                                    show_default=False, rich_help_panel=TRAINING)]
@@ -151,11 +155,11 @@ TRAINING_FLAGS = (
     ("loss", ("--loss",), TRAINING), ("val_size", ("--val-size",), TRAINING), ("patience", ("--patience",), TRAINING),
     ("ensemble", ("--ensemble",), TRAINING), ("workers", ("--workers",), TRAINING), ("seed", ("--seed",), TRAINING), ("dtype", ("--dtype",), TRAINING),
     ("id_col", ("--id-col",), DATA), ("time_col", ("--time-col",), DATA), ("target_col", ("--target-col",), DATA),
-    ("missing", ("--missing",), DATA),
+    ("missing", ("--missing",), DATA), *((name, flags, DATA) for name, flags in READING_FLAGS),
 )
 
 
-DATA_OPTIONS = ("id_col", "time_col", "target_col", "missing")
+DATA_OPTIONS = ("id_col", "time_col", "target_col", "missing", *(name for name, _ in READING_FLAGS))
 
 
 def _kind(name: str) -> type:
@@ -180,6 +184,22 @@ def with_training_options(command):
              for name, flags, panel in TRAINING_FLAGS]
     wrapper.__signature__ = inspect.Signature(
         [p.replace(kind=kind) if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is not p.empty else p for p in own] + added)
+    return wrapper
+
+
+def with_reading_options(command):
+    """Add a flag for every READING_FLAGS option to `command`'s signature; the command
+    receives them as one dict, `reading` (None where not given)."""
+    names = [name for name, _ in READING_FLAGS]
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        return command(*args, reading={name: kwargs.pop(name) for name in names}, **kwargs)
+
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "reading"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                               annotation=_option(name, _kind(name), DATA, *flags)) for name, flags in READING_FLAGS]
+    wrapper.__signature__ = inspect.Signature(own + added)
     return wrapper
 
 
@@ -329,6 +349,7 @@ class InfoFormat(str, Enum):
 
 @app.command()
 @handles_errors
+@with_reading_options
 def predict(
     data: Annotated[Optional[str], typer.Argument(
         help="CSV of series to forecast, or - for standard input. Without it, the model's training series are continued.",
@@ -341,6 +362,7 @@ def predict(
     id_col: IdCol = None, time_col: TimeCol = None, target_col: TargetCol = None, missing: Missing = None,
     level: Levels = None, plot: Plot = False, plot_series: PlotSeries = None, plot_file: PlotFile = None,
     quiet: Quiet = False,
+    reading: dict = None,
 ):
     """Forecast the next `horizon` steps of each series.
 
@@ -367,14 +389,15 @@ def predict(
         values, phase0 = None, None
         kind, step = info.get("time_kind", "integer"), info.get("step", 1)
     else:
-        series = _read_for_model(data, forecaster, info, dict(id_col=id_col, time_col=time_col,
-                                                                target_col=target_col, missing=missing), str(model))
+        series = _read_for_model(data, forecaster, info, dict(id_col=id_col, time_col=time_col, target_col=target_col,
+                                                                missing=missing, **reading), str(model))
         values, phase0 = series.values, series.phase0()
         ids, freqs, kind, step = series.ids, series.freqs, series.time_kind, series.step
         last_times = series.info()["last_times"]
     forecasts, bounds = _forecast(forecaster, levels, values, phase0)
     extra = {f"forecast-{side}-{lv}": b for lv in levels for side, b in zip(("lo", "hi"), bounds[lv])}
-    frame = forecast_frame(ids, last_times, freqs, kind, step, forecasts, extra)
+    style = info.get("time_style") if data is None else series.style
+    frame = forecast_frame(ids, last_times, freqs, kind, step, forecasts, extra, style)
     _emit(frame, _output_format(fmt, output), output, title=f"forecast ({forecaster.config.horizon} steps)")
     if plot or plot_file:
         history = forecaster.tails if values is None else values

@@ -30,6 +30,14 @@ class Config:
     target_col: str = _opt("y", "column of values to forecast")
     missing: str = _opt("interpolate", "what to do with missing values",
                         choices=("interpolate", "ffill", "error"))
+    sep: str = _opt("auto", "column separator: , ; | tab …; auto: told from the file")
+    decimal: str = _opt("auto", "decimal mark of the numbers, . or , (592,0); auto: told from the file")
+    thousands: str = _opt("auto", "thousands separator of the numbers (4,144 or 4.144,50), or none; auto: told from the file")
+    encoding: str = _opt("auto", "text encoding (utf-8, cp1252, latin-1, utf-16 …); auto: UTF-8, else cp1252")
+    date_format: str = _opt("auto", "how the time column is written, as a strptime format (%d/%m/%Y, %Y-W%W-%w …); auto: told from the values")
+    dayfirst: bool = _opt(False, "read dates such as 01/02/2021 day first (1 February); by default the column decides, and a column that does not is an error")
+    wide: bool = _opt(False, "read a time column and one numeric column per series as many series (by default when the layout says so)")
+    long: bool = _opt(False, "never read a file as wide: one target column")
     # --- the forecasting task --------------------------------------------------------------
     horizon: Optional[int] = _opt(None, "steps to forecast; auto: by frequency (48 hourly, 14 daily, 13 weekly, 18 monthly, 8 quarterly, 6 yearly, else 12)",
                                   low=1, high=10_000, auto=True)

@@ -21,7 +21,7 @@ import numpy as np
 from . import intervals, network
 from .config import Config
 from .errors import ConfigError, DataError, TrainingError
-from .frequency import is_daily_cycle, season_and_horizon
+from .frequency import detect_season, is_daily_cycle, season_and_horizon
 from .ensemble import BatchSource, MemberJob, train_members
 from .train import LoopState, TrainSettings
 from .windows import Panel, Scaler, WindowMaker, at_most, last_windows, window_pairs
@@ -32,11 +32,16 @@ MAX_VAL_WINDOWS = 10_000
 PREDICT_CHUNK = 4096
 
 
-def resolve(config: Config, lengths, freq: str | None) -> Config:
-    """Fill every `auto` option from the data: season and horizon from the frequency, the
-    validation holdout from the horizon, the look-back from the season, horizon and the
-    shortest series, the patch from the season and look-back."""
+def resolve(config: Config, lengths, freq: str | None, series=()) -> Config:
+    """Fill every `auto` option from the data: season and horizon from the frequency (without
+    one, the season from the autocorrelation of `series`, if given), the validation holdout
+    from the horizon, the look-back from the season, horizon and the shortest series, the
+    patch from the season and look-back."""
     season, horizon = season_and_horizon(freq)
+    if not freq and config.season is None and len(series):
+        season, strength = detect_season(series)
+        log.warning("no calendar to tell the season from: %s; --season to set it", f"season {season} found in the data "
+                    f"(autocorrelation {strength:.2f} at lag {season})" if season > 1 else "no season found in the data")
     season = config.season or season
     horizon = config.horizon or horizon
     val_size = horizon if config.val_size is None else config.val_size
@@ -131,7 +136,7 @@ class Forecaster:
             if resume.data_digest != digest:
                 raise DataError("the checkpoint was made on different data; resume with the data it was trained on")
             self.config = resume.config.replace(workers=self.config.workers)
-        c = self.config = resolve(self.config, panel.lengths, freq)
+        c = self.config = resolve(self.config, panel.lengths, freq, series)
         usable = panel.lengths >= c.input_size + c.horizon
         self._report_skipped(ids, panel.lengths, usable, c.input_size + c.horizon)
         loops = list(resume.loops) if resume else [None] * c.ensemble

@@ -16,16 +16,19 @@ import math
 import numpy as np
 import pandas as pd
 
+from .dates import stamp_texts
 from .timeline import DAY_NS, _fixed_nanos, future_times
 
 
 def forecast_frame(ids, last_times, freqs, kind: str, step: int, forecasts: np.ndarray,
-                   extra: dict | None = None) -> pd.DataFrame:
-    """Long table unique_id, ds, forecast (and any extra columns of the same shape)."""
+                   extra: dict | None = None, style: str | None = None) -> pd.DataFrame:
+    """Long table unique_id, ds, forecast (and any extra columns of the same shape); `style`,
+    if given, writes ds the way the data wrote its stamps (dates.stamp_texts: 2021-W05, 3-07 …)."""
     horizon = forecasts.shape[1]
+    ds = _future_column(last_times, freqs, kind, step, horizon)
     rows = {
         "unique_id": np.repeat(np.asarray(ids, dtype=object), horizon),
-        "ds": _future_column(last_times, freqs, kind, step, horizon),
+        "ds": stamp_texts(ds, style) if style and kind == "datetime" else ds,
         "forecast": forecasts.reshape(-1),
     }
     for name, values in (extra or {}).items():

@@ -120,18 +120,18 @@ def test_empty_stdin_is_a_data_error(monkeypatch):
 # missing values and gaps
 
 
-MISSING = "ds,y\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n2020-01-04,4\n2020-01-05,\n"
+MISSING = "ds,y\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n2020-01-04,4\n2020-01-05,5\n2020-01-06,\n"
 
 
 def test_missing_values_interpolated(tmp_path, core_log):
     s = load(csv(tmp_path, MISSING))
-    np.testing.assert_array_equal(s.values[0], [1, 2, 3, 4, 4])        # the end is held
-    assert any("2 missing values" in r.getMessage() for r in core_log.records)
+    np.testing.assert_array_equal(s.values[0], [1, 2, 3, 4, 5])        # the last row is the future
+    assert any("1 missing values" in r.getMessage() for r in core_log.records)
 
 
 def test_missing_values_forward_filled(tmp_path):
     s = load(csv(tmp_path, MISSING), missing="ffill")
-    np.testing.assert_array_equal(s.values[0], [1, 1, 3, 4, 4])
+    np.testing.assert_array_equal(s.values[0], [1, 1, 3, 4, 5])
 
 
 def test_leading_missing_value_is_back_filled(tmp_path):
@@ -270,8 +270,12 @@ def test_header_only(tmp_path):
     assert "no rows" in data_error(csv(tmp_path, "ds,y\n"))
 
 
-def test_not_utf8(tmp_path):
-    assert "UTF-8" in data_error(csv(tmp_path, "ds,y\n2020-01-01,caf\xe9\n".encode("latin-1")))
+def test_not_utf8_is_read_as_cp1252(tmp_path):
+    assert "'café'" in data_error(csv(tmp_path, "ds,y\n2020-01-01,caf\xe9\n".encode("latin-1")))
+
+
+def test_wrong_encoding_given(tmp_path):
+    assert "--encoding" in data_error(csv(tmp_path, "ds,y\n2020-01-01,caf\xe9\n".encode("latin-1")), encoding="utf-8")
 
 
 def test_no_numeric_column(tmp_path):
@@ -280,7 +284,7 @@ def test_no_numeric_column(tmp_path):
 
 
 def test_several_numeric_columns(tmp_path):
-    message = data_error(csv(tmp_path, "ds,a,b\n2020-01-01,1,2\n2020-01-02,3,4\n"))
+    message = data_error(csv(tmp_path, "ds,a,b\n2020-01-01,1,2\n2020-01-02,3,4\n"), long=True)
     assert "a, b" in message and "--target-col" in message
 
 
