@@ -40,6 +40,7 @@ __all__ = ["MAX_ABS_VALUE", "SeriesData", "load_series", "pick_columns"]
 log = logging.getLogger("forecast_cli")
 
 DATE_HINTS = ("ds", "date", "time", "timestamp", "datetime", "month", "period", "week", "day", "year", "quarter")
+STEP_HINTS = ("t", "step", "steps", "index", "idx")
 FLAGS = {"id_col": "--id-col", "time_col": "--time-col", "target_col": "--target-col"}
 
 
@@ -131,10 +132,15 @@ def pick_columns(frame: pd.DataFrame, config: Config, dialect: Dialect, expected
 
 
 def _time_column(frame: pd.DataFrame, candidates: list) -> str | None:
-    """The first candidate that reads as times, those named like one tried first."""
+    """The first candidate that reads as times, those named like one tried first; or else the
+    first named like one (or t, step, index) that holds whole numbers: integer steps."""
     hinted = [c for c in candidates if c.lower() in DATE_HINTS or any(h in c.lower() for h in ("date", "time"))]
     for c in hinted + [c for c in candidates if c not in hinted]:
         if looks_like_times(frame[c]):
+            return c
+    for c in hinted + [c for c in candidates if c.lower() in STEP_HINTS]:
+        steps = pd.to_numeric(frame[c], errors="coerce")
+        if steps.notna().all() and (steps == steps.round()).all():
             return c
     return None
 

@@ -237,7 +237,7 @@ def _evenly_spaced_reading(distinct: pd.Series, column: str, rows: np.ndarray, p
     differ = np.flatnonzero((parts[0] != parts[2]).to_numpy())
     shown, row = (distinct.iloc[differ[np.argmin(rows[differ])]], rows[differ].min() + 1) if len(differ) else ("", 0)
     if even[True] and even[False] and len(differ):
-        raise DataError(f"time column {column!r} reads day first and month first alike (e.g. {shown!r}, data row "
+        raise DataError(f"time column {column!r} is evenly spaced read day first and month first alike (e.g. {shown!r}, data row "
                         f"{row}); say --dayfirst, or --date-format %m/%d/%Y for month first")
     if not even[True] and not even[False]:
         raise DataError(f"time column {column!r} is unevenly spaced read day first or month first (e.g. {shown!r}, "
@@ -246,8 +246,13 @@ def _evenly_spaced_reading(distinct: pd.Series, column: str, rows: np.ndarray, p
 
 
 def _explained(parsed: pd.Series) -> bool:
-    """Whether a frequency explains the sorted distinct stamps (gaps allowed)."""
-    if parsed.isna().any():
+    """Whether a frequency explains the sorted distinct stamps: at least half the points of
+    its grid between the first and the last are there (so that reading them so would not
+    invent more stamps than the file holds)."""
+    if parsed.isna().any() or len(parsed) < 3:
         return False
     stamps = np.sort(parsed.to_numpy().astype("datetime64[ns]"))
-    return bool(_series_freq(pd.DatetimeIndex(stamps)) or _modal_spacing(stamps))
+    freq = _series_freq(pd.DatetimeIndex(stamps)) or _modal_spacing(stamps)
+    if not freq:
+        return False
+    return len(stamps) >= 0.5 * len(pd.date_range(stamps[0], stamps[-1], freq=freq))

@@ -35,7 +35,8 @@ from .errors import ConfigError, DataError
 SAMPLE_BYTES = 1 << 16
 SAMPLE_ROWS = 200
 SEPARATORS = (",", ";", "\t", "|")
-SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'", " ": "space"}
+SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'", ".": "'.'", "'": "\"'\"", " ": "space",
+                   "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
 CURRENCY = "$€£¥₹₽₩¤"
 SPACES = " \u00a0\u202f"          # thousands written as spaces: plain, no-break, narrow no-break
 _NUMBERISH = re.compile(r"\d[\d.,'\u00a0\u202f ]*")
