@@ -116,8 +116,8 @@ def pick_columns(frame: pd.DataFrame, config: Config, dialect: Dialect, expected
     id_col, time_col, target_col = chosen("id_col"), chosen("time_col"), chosen("target_col")
     if time_col is None:
         time_col = _time_column(frame, [c for c in cols if c not in (id_col, target_col)])
-    columns = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
-    if target_col is None:
+    columns = {"id_col": id_col, "time_col": time_col, "target_col": None if config.wide else target_col}
+    if columns["target_col"] is None:
         numeric = [c for c in cols if c not in (id_col, time_col) and _numeric_share(frame[c], dialect) >= 0.5]
         if not numeric:
             raise DataError(f"no numeric column to forecast (columns: {listed(cols)}); name one with --target-col")

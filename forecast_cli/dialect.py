@@ -168,7 +168,7 @@ def _numbers(rows: list, sep: str, decimal: str, thousands: str):
         for cell in row:
             marks.add(cell)
     if decimal == "auto":
-        decimal = marks.decimal(sep)
+        decimal = {",": ".", ".": ","}.get(thousands) or marks.decimal(sep)
     elif decimal not in ",.":
         raise ConfigError(f"decimal: expected . or , got {decimal!r}")
     if thousands == "auto":
@@ -197,7 +197,7 @@ class Marks:
         bare = bare.lstrip("+-").strip()
         if not bare or not bare[0].isdigit() or not _NUMBERISH.fullmatch(bare):
             return
-        self.signs = self.signs or bool(re.search(f"[{re.escape(CURRENCY)}%]", raw))
+        self.signs = self.signs or bool(re.search(f"[{re.escape(CURRENCY)}%]", raw)) or raw.startswith("(")
         for space in SPACES + "'":
             if space in bare:
                 if not re.fullmatch(rf"\d{{1,3}}(?:{re.escape(space)}\d{{3}})+(?:[.,]\d+)?", bare):
@@ -268,7 +268,7 @@ def _notes(dialect: Dialect, said_encoding: bool) -> str:
     if dialect.thousands:
         parts.append(f"thousands separator {SEPARATOR_NAMES.get(dialect.thousands, repr(dialect.thousands))}")
     if dialect.signs:
-        parts.append("currency or percent signs dropped from numbers")
+        parts.append("currency signs, % or (negatives) around numbers")
     if said_encoding:
         parts.append(f"{dialect.encoding} text (not UTF-8)" if dialect.encoding != "utf-16" else "UTF-16 text")
     if not parts:
