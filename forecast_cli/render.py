@@ -194,12 +194,12 @@ def short_header(name: str) -> str:
 
 class FrameTable:
     """A pandas DataFrame as rich tables that fit the console's width without cutting a cell:
-    the columns that do not fit go on to a further table, which repeats the leading text
-    columns (id, time, method); shortened headers are spelled out below.  (Any cell still
-    too wide is wrapped, never cut.)"""
+    the columns that do not fit go on to a further table, which repeats the key columns (those
+    before the first column of floats: id, time, fold, method); shortened headers are spelled
+    out below.  (Any cell still too wide is wrapped, never cut.)"""
 
     def __init__(self, frame, title: str | None = None, float_format: str = "{:.4f}"):
-        self.frame, self.title = frame, title
+        self.title = title
         self.cells = {str(col): [("" if math.isnan(v) else float_format.format(v)) if isinstance(v, float) else str(v)
                                  for v in frame[col].tolist()] for col in frame.columns}
         self.numeric = {str(col) for col in frame.columns if frame[col].dtype.kind in "fiu"}
@@ -221,7 +221,8 @@ class FrameTable:
             if name in self.keys:
                 continue
             wider = current + [name]
-            if len(current) > len(self.keys) and Measurement.get(console, unbounded, self._table(wider, None)).maximum > options.max_width:
+            width = Measurement.get(console, unbounded, self._table(wider, None)).maximum
+            if len(current) > len(self.keys) and width > options.max_width:
                 parts.append(current)
                 wider = list(self.keys) + [name]
             current = wider
