@@ -54,8 +54,7 @@ CELLS = {
 
 
 def init_params(shape: Shape, rng: np.random.Generator, dtype=np.float32, zero_head: bool = False) -> dict[str, np.ndarray]:
-    """PyTorch's default init, U(−1/√H, 1/√H), with the gate that keeps the old state biased
-    to 1: the LSTM's forget gate (its b), the GRU's update gate z (bx_z = 1, bh_z = 0).
+    """PyTorch's default init, U(−1/√H, 1/√H), with the LSTM's forget-gate bias set to 1.
 
     zero_head starts the dense head at 0, so the untrained network outputs exactly 0 (with
     the skip connection: exactly the seasonal naive forecast)."""
@@ -68,13 +67,11 @@ def init_params(shape: Shape, rng: np.random.Generator, dtype=np.float32, zero_h
         params[f"{cell}.{k}.Wx"] = rng.uniform(-bound, bound, (n_in, G * H))
         params[f"{cell}.{k}.Wh"] = rng.uniform(-bound, bound, (H, G * H))
         b = rng.uniform(-bound, bound, G * H)
-        b[H:2 * H] = 1.0  # remember by default: gradients flow through c (or h) from the start
         if cell == "lstm":
+            b[H:2 * H] = 1.0  # remember by default: gradients flow through c from the start
             params[f"lstm.{k}.b"] = b
-        else:
-            params[f"gru.{k}.bx"] = b
-            params[f"gru.{k}.bh"] = rng.uniform(-bound, bound, G * H)
-            params[f"gru.{k}.bh"][H:2 * H] = 0.0
+        else:  # as torch starts a GRU: its update gate biased to 1 likewise did worse (air passengers, US macro)
+            params[f"gru.{k}.bx"], params[f"gru.{k}.bh"] = b, rng.uniform(-bound, bound, G * H)
         n_in = H
     params["head.W"] = rng.uniform(-bound, bound, (H, shape.horizon)) * (0.0 if zero_head else 1.0)
     params["head.b"] = np.zeros(shape.horizon)

@@ -173,15 +173,16 @@ def test_forward_and_inference_path_match_the_reference(layers):
     np.testing.assert_allclose(network.predict(params, x, block=2), want, rtol=1e-12, atol=1e-12)
 
 
-def test_init_biases_the_update_gate_to_keep_the_state():
-    """bx_z + bh_z = 1 (as the LSTM's forget gate); every other array drawn from U(±1/√H)."""
+def test_init_params_is_torchs():
+    """Every array of the layers from U(±1/√H), as torch.nn.GRU starts; the names say the cell."""
     H = 16
     params = network.init_params(network.Shape(3, H, 2, 5, "gru"), np.random.default_rng(0), np.float64)
     assert sorted(params) == sorted([f"gru.{k}.{n}" for k in range(2) for n in NAMES] + ["head.W", "head.b"])
     for k in range(2):
         assert params[f"gru.{k}.Wx"].shape == ((3 if k == 0 else H), 3 * H)
         assert params[f"gru.{k}.Wh"].shape == (H, 3 * H)
-        np.testing.assert_array_equal(params[f"gru.{k}.bx"][H:2 * H] + params[f"gru.{k}.bh"][H:2 * H], 1.0)
+        assert params[f"gru.{k}.bx"].shape == params[f"gru.{k}.bh"].shape == (3 * H,)
+        assert all(np.abs(params[f"gru.{k}.{n}"]).max() <= 1 / np.sqrt(H) for n in NAMES)
     assert network.shape_of(params) == network.Shape(3, H, 2, 5, "gru")
 
 
