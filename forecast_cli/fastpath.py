@@ -24,8 +24,7 @@ from .csvfile import as_expected, ids_as_written, in_pieces, parse
 from .dates import parse_times
 from .dialect import Dialect
 from .errors import DataError
-from .series import SeriesData, assemble
-from .series import MAX_ABS_VALUE
+from .series import MAX_ABS_VALUE, SeriesData, assemble
 
 log = logging.getLogger("forecast_cli")
 

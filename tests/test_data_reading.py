@@ -83,6 +83,12 @@ def test_european_thousands_and_decimals(tmp_path):
     assert load(write(tmp_path, text)).values[0].tolist() == [4144.5, 1000000.25, 17.5]
 
 
+@pytest.mark.parametrize("text", ["ds;y\n2021-01-01;1'234.50\n2021-01-02;3\n", "ds;y\n2021-01-01;1 234,5\n2021-01-02;3\n",
+                                  "ds;y\n2021-01-01;1\u202f234,5\n2021-01-02;3\n"])
+def test_thousands_in_spaces_and_apostrophes(tmp_path, text):
+    assert load(write(tmp_path, text)).values[0].tolist() == [1234.5, 3]
+
+
 def test_an_ambiguous_thousand_names_the_flags(tmp_path):
     path = write(tmp_path, "date\tunits\n2021-01-01\t1,234\n2021-01-02\t2,345\n")
     message = refused(path)
