@@ -124,6 +124,10 @@ TargetCol = _option("target_col", str, DATA, "--target-col")
 Missing = _option("missing", str, DATA, "--missing")
 # how the file is written (dialect.py, dates.py): flags of `train`, `evaluate` and `predict` alike
 READING_FLAGS = (("sep", ("--sep",)), ("decimal", ("--decimal",)), ("thousands", ("--thousands",)),
+                 ("encoding", ("--encoding",)), ("date_format", ("--date-format",)), ("dayfirst", ("--dayfirst/--no-dayfirst",)),
+                 ("wide", ("--wide/--no-wide",)), ("long", ("--long/--no-long",)))
+# how the file is written (dialect.py, dates.py): flags of `train`, `evaluate` and `predict` alike
+READING_FLAGS = (("sep", ("--sep",)), ("decimal", ("--decimal",)), ("thousands", ("--thousands",)),
                  ("encoding", ("--encoding",)), ("date_format", ("--date-format",)), ("dayfirst", ("--dayfirst",)),
                  ("wide", ("--wide",)), ("long", ("--long",)))
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")]

@@ -255,6 +255,22 @@ def test_cli_reading_flags(tmp_path):
     assert "'|'-separated, decimal comma" in result.stderr
 
 
+@pytest.mark.parametrize("flags, says, code", [([], "--dayfirst", 1), (["--dayfirst"], "read day first", 0),
+                                               (["--date-format", "%m/%d/%Y"], "", 0)])
+def test_cli_date_flags(tmp_path, flags, says, code):
+    path = write(tmp_path, "Date,v\n" + "".join(f"{d:%d/%m/%Y},{k}\n" for k, d in enumerate(MONTHS[:12])))
+    result = CliRunner().invoke(app, ["train", path, *FAST, "--horizon", "2", *flags, "-o", str(tmp_path / "m.npz")])
+    assert result.exit_code == code and says in result.stderr, (result.stderr, result.exception)
+
+
+@pytest.mark.parametrize("flags, code", [([], 0), (["--long"], 1), (["--wide", "--long"], 1)])
+def test_cli_layout_flags(tmp_path, flags, code):
+    path = write(tmp_path, "date,a,b\n" + "".join(f"{d.date()},{k},{k * 2}\n" for k, d in enumerate(MONTHS)))
+    result = CliRunner().invoke(app, ["train", path, *FAST, "--horizon", "2", *flags, "-o", str(tmp_path / "m.npz")])
+    assert result.exit_code == code, (result.stderr, result.exception)
+    assert ("wide file" in result.stderr) == (code == 0)
+
+
 # --------------------------------------------------------------------------------------------
 # the season of integer steps
 
