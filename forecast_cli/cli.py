@@ -126,10 +126,6 @@ Missing = _option("missing", str, DATA, "--missing")
 READING_FLAGS = (("sep", ("--sep",)), ("decimal", ("--decimal",)), ("thousands", ("--thousands",)),
                  ("encoding", ("--encoding",)), ("date_format", ("--date-format",)), ("dayfirst", ("--dayfirst/--no-dayfirst",)),
                  ("wide", ("--wide/--no-wide",)), ("long", ("--long/--no-long",)))
-# how the file is written (dialect.py, dates.py): flags of `train`, `evaluate` and `predict` alike
-READING_FLAGS = (("sep", ("--sep",)), ("decimal", ("--decimal",)), ("thousands", ("--thousands",)),
-                 ("encoding", ("--encoding",)), ("date_format", ("--date-format",)), ("dayfirst", ("--dayfirst",)),
-                 ("wide", ("--wide",)), ("long", ("--long",)))
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML file of options (see config.example.yaml); flags win over it.",
                                                    show_default=False, rich_help_panel=TRAINING)]
