@@ -153,7 +153,7 @@ TRAINING_FLAGS = (
     ("optimizer", ("--optimizer",), TRAINING), ("lr_schedule", ("--lr-schedule",), TRAINING),
     ("weight_decay", ("--weight-decay",), TRAINING), ("clip_norm", ("--clip-norm",), TRAINING),
     ("loss", ("--loss",), TRAINING), ("val_size", ("--val-size",), TRAINING), ("patience", ("--patience",), TRAINING),
-    ("ensemble", ("--ensemble",), TRAINING), ("workers", ("--workers",), TRAINING), ("seed", ("--seed",), TRAINING), ("dtype", ("--dtype",), TRAINING),
+    ("blend", ("--blend",), MODEL), ("ensemble", ("--ensemble",), TRAINING), ("workers", ("--workers",), TRAINING), ("seed", ("--seed",), TRAINING), ("dtype", ("--dtype",), TRAINING),
     ("id_col", ("--id-col",), DATA), ("time_col", ("--time-col",), DATA), ("target_col", ("--target-col",), DATA),
     ("missing", ("--missing",), DATA), *((name, flags, DATA) for name, flags in READING_FLAGS),
 )
@@ -163,9 +163,8 @@ DATA_OPTIONS = ("id_col", "time_col", "target_col", "missing", *(name for name, 
 
 
 def _kind(name: str) -> type:
-    """The Python type of config field `name` (auto fields, default None, are whole numbers)."""
-    default = FIELDS[name].default
-    return int if default is None else type(default)
+    """The Python type of config field `name` (config._opt's `kind`)."""
+    return FIELDS[name].metadata["kind"]
 
 
 def with_training_options(command):

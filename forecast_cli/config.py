@@ -17,9 +17,11 @@ import yaml
 from .errors import ConfigError
 
 
-def _opt(default, help: str, *, low=None, high=None, choices=None, auto=False):
-    """A config field: its default, one-line help, and the range or choices it accepts."""
-    return field(default=default, metadata=dict(help=help, low=low, high=high, choices=choices, auto=auto))
+def _opt(default, help: str, *, low=None, high=None, choices=None, auto=False, kind=None):
+    """A config field: its default, one-line help, the range or choices it accepts, and its
+    type (`kind`: that of the default; an auto field, default None, is a whole number unless given)."""
+    kind = kind or (type(default) if default is not None else int)
+    return field(default=default, metadata=dict(help=help, low=low, high=high, choices=choices, auto=auto, kind=kind))
 
 
 @dataclass
@@ -70,6 +72,8 @@ class Config:
     val_size: Optional[int] = _opt(None, "last steps of each series held out for early stopping; auto: the horizon; 0: none",
                                    low=0, high=100_000, auto=True)
     patience: int = _opt(10, "epochs without validation improvement before stopping", low=1, high=100_000)
+    blend: Optional[float] = _opt(None, "weight of the LSTM in the forecast, the rest on the mean of Theta and damped exponential smoothing; auto: chosen on the validation windows (1: the LSTM alone)",
+                                  low=0.0, high=1.0, auto=True, kind=float)
     ensemble: int = _opt(2, "models trained with different seeds; forecasts are their median", low=1, high=100)
     workers: Optional[int] = _opt(None, "processes training ensemble members at once (the result is the same); auto: one per core",
                                   low=1, high=256, auto=True)
@@ -103,7 +107,7 @@ def _checked(f: dataclasses.Field, value: Any) -> Any:
     meta, default = f.metadata, f.default
     if meta["auto"] and (value is None or value == "auto"):
         return None
-    kind = type(default) if default is not None else int
+    kind = meta["kind"]
     if kind is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{f.name}: expected true or false, got {value!r}")

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import intervals, network
+from . import blend, classical, intervals, network
 from .config import Config
 from .errors import ConfigError, DataError, TrainingError
 from .frequency import detect_season, is_daily_cycle, season_and_horizon
 from .ensemble import BatchSource, MemberJob, train_members
 from .train import LoopState, TrainSettings
-from .windows import Panel, Scaler, WindowMaker, at_most, last_windows, window_pairs
+from .windows import Panel, Scaler, WindowMaker, at_most, gather_targets, histories, last_windows, window_pairs
 
 log = logging.getLogger("forecast_cli")
 
@@ -112,6 +112,7 @@ class Forecaster:
     tail_phase0: list = field(default_factory=list)      # … and their first value's clock position
     interrupted: bool = False                            # fit stopped early on request
     calibration: intervals.Calibration | None = None     # prediction intervals (intervals.py); None: val_size 0
+    classical_ahead: np.ndarray | None = None            # classical forecasts of the training series (blend < 1)
 
     @property
     def window_maker(self) -> WindowMaker:
@@ -146,7 +147,8 @@ class Forecaster:
                 on_checkpoint(Checkpoint(c, self.scaler, list(loops), digest))
         loops = self._train(panel, loops, on_epoch, report if on_checkpoint else None, should_stop)
         self._remember_tails(panel, ids, usable)
-        self.calibration = self._calibrate(panel, np.flatnonzero(usable), on_epoch, should_stop) if self.members else None
+        if self.members:
+            self._blend_and_calibrate(panel, np.flatnonzero(usable), on_epoch, should_stop)
         return self
 
     def _train(self, panel: Panel, loops: list, on_epoch, on_state, should_stop) -> list:
@@ -173,12 +175,46 @@ class Forecaster:
             self.config = c.replace(ensemble=max(len(self.members), 1))
         return loops
 
-    def _calibrate(self, panel: Panel, keep: np.ndarray, on_epoch, should_stop) -> intervals.Calibration | None:
-        """The interval calibration (intervals.py): on the validation windows and — when they
-        are few — on the held-out end of a twin (_train_twin)."""
+    def _blend_and_calibrate(self, panel: Panel, keep: np.ndarray, on_epoch, should_stop) -> None:
+        """After the members: the twin when validation windows are few (_train_twin), the
+        classical blend's weight chosen on the held-out windows of both (blend.py), and the
+        interval calibration of the blended forecast on the same windows (intervals.py)."""
         holdout = 0 if self.interrupted else intervals.twin_holdout(panel.lengths, self.config)
         twin = self._train_twin(panel, holdout, on_epoch, should_stop) if holdout else None
-        return intervals.calibrate(self, panel, keep, twin, holdout)
+        if self.config.blend is None:
+            self._choose_blend(panel, twin, holdout)
+        if twin is not None:
+            twin.config = twin.config.replace(blend=self.config.blend)
+        if self.lstm_weight < 1:
+            self.classical_ahead = self._classical(panel, np.stack([keep, panel.lengths[keep]], axis=1))
+        self.calibration = intervals.calibrate(self, panel, keep, twin, holdout)
+
+    def _choose_blend(self, panel: Panel, twin: "Forecaster | None", holdout: int) -> None:
+        """Set config.blend to blend.choose's weight on the validation windows (and the twin's
+        holdout windows): 1, the LSTM alone, when there are none."""
+        c = self.config
+        held = [(self, self._validation_pairs(panel))]
+        if twin is not None:
+            held.append((twin, intervals.holdout_windows(panel.lengths, c.input_size, c.horizon, holdout, c.seed)))
+        held = [(model, pairs) for model, pairs in held if len(pairs)]
+        if not held:
+            self.config = c.replace(blend=1.0)
+            return
+        actual, lstm, classic, scale = (np.concatenate(parts) for parts in zip(*(
+            (gather_targets(panel, pairs, c.horizon), model._network_forecasts(panel, pairs),
+             self._classical(panel, pairs), intervals.history_scales(panel, pairs, c.season))
+            for model, pairs in held)))
+        self.config = c.replace(blend=blend.choose(actual, lstm, classic, scale))
+
+    @property
+    def lstm_weight(self) -> float:
+        """The LSTM's weight in the forecast (config.blend; 1 for models from before the blend)."""
+        return 1.0 if self.config.blend is None else self.config.blend
+
+    def _classical(self, panel: Panel, pairs: np.ndarray) -> np.ndarray:
+        """classical.combined for each window's whole past."""
+        c = self.config
+        return classical.combined(histories(panel, pairs), c.horizon, c.season)
 
     def _train_twin(self, panel: Panel, holdout: int, on_epoch, should_stop) -> "Forecaster | None":
         """This model trained again without the last `holdout` steps of every series (its
@@ -212,11 +248,14 @@ class Forecaster:
                             + hint)
         return pairs
 
-    def _validation_set(self, panel: Panel, maker: WindowMaker):
+    def _validation_pairs(self, panel: Panel) -> np.ndarray:
         """Windows whose targets fall in each series' last val_size steps (at most 10,000)."""
         c = self.config
         pairs = last_windows(panel.lengths, c.input_size, c.horizon, c.val_size)
-        pairs = pairs[at_most(len(pairs), MAX_VAL_WINDOWS, c.seed)]
+        return pairs[at_most(len(pairs), MAX_VAL_WINDOWS, c.seed)]
+
+    def _validation_set(self, panel: Panel, maker: WindowMaker):
+        pairs = self._validation_pairs(panel)
         return maker.batch(panel, pairs) if len(pairs) else None
 
     @staticmethod
@@ -237,26 +276,42 @@ class Forecaster:
     def predict(self, series=None, phase0=None) -> np.ndarray:
         """Forecast `horizon` steps after the end of each series (default: the training series).
 
-        Returns (n_series, horizon): the median over ensemble members, in the data's units.
+        Returns (n_series, horizon) in the data's units: the median over ensemble members,
+        mixed with the classical forecast of each whole series when config.blend < 1 (blend.py).
         """
         if not self.members:
             raise DataError("the model is not trained")
+        c, n = self.config, self.config.input_size
         if series is None:
-            series, phase0 = self.tails, self.tail_phase0
-        n = self.config.input_size
-        short = [k for k, s in enumerate(series) if len(s) < n]
-        if short:
-            raise DataError(f"{len(short)} series have fewer than input_size = {n} points; the model needs {n} to forecast")
+            series, phase0, classic = self.tails, self.tail_phase0, self.classical_ahead
+            if classic is None and self.lstm_weight < 1:
+                raise DataError("the model keeps no classical forecasts of its training series; pass the series")
+        else:
+            short = [k for k, s in enumerate(series) if len(s) < n]
+            if short:
+                raise DataError(f"{len(short)} series have fewer than input_size = {n} points; the model needs {n} to forecast")
+            classic = classical.combined(series, c.horizon, c.season) if self.lstm_weight < 1 else None
         # no phase0 means each series' clock starts at its first value, as in fit — not at the
         # first value of the window read here
         phase0 = [0] * len(series) if phase0 is None else phase0
         panel = Panel.from_series([np.asarray(s, dtype=np.float64)[-n:] for s in series],
                                   [p + len(s) - n for p, s in zip(phase0, series)])
-        out = np.empty((len(panel), self.config.horizon))
-        for start in range(0, len(panel), PREDICT_CHUNK):
-            rows = np.arange(start, min(start + PREDICT_CHUNK, len(panel)))
-            pairs = np.stack([rows, np.full(len(rows), n)], axis=1)
-            x, unscale = self.window_maker.inputs(panel, pairs)
-            each = [unscale.to_data(network.predict(params, x)) for params in self.members]
-            out[rows] = np.median(np.stack(each), axis=0)
+        lstm = self._network_forecasts(panel, np.stack([np.arange(len(panel)), np.full(len(panel), n)], axis=1))
+        return lstm if classic is None else blend.mix(self.lstm_weight, lstm, classic)
+
+    def window_forecasts(self, panel: Panel, pairs: np.ndarray) -> np.ndarray:
+        """Forecasts (data units) for windows (series, cut) of `panel`, from all of each series
+        before its cut: what `predict` returns for cut = the series' end, for any cut."""
+        lstm = self._network_forecasts(panel, pairs)
+        if self.lstm_weight == 1:
+            return lstm
+        return blend.mix(self.lstm_weight, lstm, self._classical(panel, pairs))
+
+    def _network_forecasts(self, panel: Panel, pairs: np.ndarray) -> np.ndarray:
+        """The members' median forecast (data units) for windows (series, cut) of `panel`."""
+        out = np.empty((len(pairs), self.config.horizon))
+        for start in range(0, len(pairs), PREDICT_CHUNK):
+            rows = slice(start, start + PREDICT_CHUNK)
+            x, unscale = self.window_maker.inputs(panel, pairs[rows])
+            out[rows] = np.median(np.stack([unscale.to_data(network.predict(p, x)) for p in self.members]), axis=0)
         return out

@@ -8,7 +8,9 @@ and horizon step k = 1 … h the scaled residual is
 
 with s_i the series' scale at the window's cut (below).  For each step k the residuals of steps
 k−w … k+w are pooled, w ≥ 0 the smallest width that pools MIN_POOLED of them (all steps when
-windows are few), and for every whole level ℓ = 1 … 99 the half-width is the conformal quantile
+windows are few), each r_ij rescaled to step k by g_k/g_j, g the non-decreasing fit to the mean
+residual per step (step_profile: pooled over many steps, intervals still widen with the
+horizon), and for every whole level ℓ = 1 … 99 the half-width is the conformal quantile
 
     q_k(ℓ) = r_(j), the j-th smallest of the n pooled residuals,  j = min(⌈(n + 1)·ℓ/100⌉, n).
 
@@ -47,7 +49,6 @@ from statistics import NormalDist
 
 import numpy as np
 
-from . import network
 from .baselines import seasonal_naive
 from .errors import ForecastError
 from .windows import Panel, at_most, gather_targets, last_windows, window_pairs
@@ -58,7 +59,6 @@ TWIN_HORIZONS = 4            # K: the twin's held-out end, in horizons (see twin
 BACKTESTS = 2                # windows behind e, the model's recent error on a series
 MAX_WINDOWS = 5000           # calibration windows kept (a seeded random subset beyond that)
 E_FLOOR = 1e-3               # e ≥ d/1000: a model that forecast a series perfectly still gets an interval
-CHUNK = 4096                 # windows forecast at once
 
 
 @dataclass
@@ -115,17 +115,6 @@ def check_level(level: int) -> int:
 # the pieces, each on arrays
 
 
-def window_forecasts(forecaster, panel: Panel, pairs: np.ndarray) -> np.ndarray:
-    """The ensemble's forecasts (median over members, data units) for windows (series, cut):
-    what `Forecaster.predict` returns for cut = the series' end, for any cut."""
-    out = np.empty((len(pairs), forecaster.config.horizon))
-    for start in range(0, len(pairs), CHUNK):
-        rows = slice(start, start + CHUNK)
-        x, unscale = forecaster.window_maker.inputs(panel, pairs[rows])
-        out[rows] = np.median(np.stack([unscale.to_data(network.predict(p, x)) for p in forecaster.members]), axis=0)
-    return out
-
-
 def history_scales(panel: Panel, pairs: np.ndarray, season: int) -> np.ndarray:
     """d for each window (series, cut): metrics.seasonal_scale of the series' values before the
     cut, from running sums so that many cuts of one long series cost no more than one."""
@@ -164,20 +153,44 @@ def scales(d: np.ndarray, e: np.ndarray, ratio: float) -> np.ndarray:
     return np.sqrt(d * np.maximum(e, d * E_FLOOR))
 
 
+def step_profile(residuals: np.ndarray) -> np.ndarray:
+    """g_k: how the residuals grow with the horizon step — the non-decreasing least-squares fit
+    (pool adjacent violators, weighted by counts) to each step's mean held-out residual; steps
+    with none take their neighbours' value, and g > 0 throughout (1 where every residual is 0)."""
+    held = ~np.isnan(residuals)
+    count = held.sum(axis=0).astype(float)
+    mean = np.divide(np.where(held, residuals, 0).sum(axis=0), count, out=np.zeros(len(count)), where=count > 0)
+    blocks = []  # [value, weight, steps] of each run of pooled steps
+    for value, weight in zip(mean, count):
+        blocks.append([value, weight, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            v2, w2, n2 = blocks.pop()
+            v1, w1, n1 = blocks[-1]
+            total = w1 + w2
+            blocks[-1] = [(v1 * w1 + v2 * w2) / total if total else max(v1, v2), total, n1 + n2]
+    g = np.repeat([b[0] for b in blocks], [b[2] for b in blocks])
+    positive = g[g > 0]
+    return np.maximum(g, positive.min()) if len(positive) else np.ones(len(g))
+
+
 def pooled_halfwidths(residuals: np.ndarray, min_pooled: int = MIN_POOLED) -> tuple[np.ndarray, np.ndarray]:
     """(q, count) from scaled absolute residuals (n_windows, horizon), NaN where a window's step
     is not held out: q[ℓ−1, k] = q_k(ℓ) for ℓ in LEVELS, pooling steps k−w … k+w (module
-    docstring); count[k] = the residuals pooled for step k."""
+    docstring), each pooled residual of step j brought to step k's size by g_k / g_j
+    (step_profile), so that pooled intervals still widen with the horizon; count[k] = the
+    residuals pooled for step k."""
     h = residuals.shape[1]
     held = ~np.isnan(residuals)
+    g = step_profile(residuals)
     running = np.concatenate([[0], np.cumsum(held.sum(axis=0))])  # residuals of steps < k: running[k]
     widths = np.arange(h)
     q, count = np.empty((len(LEVELS), h)), np.empty(h, dtype=np.int64)
     for k in range(h):
         pooled_at = running[np.minimum(k + widths + 1, h)] - running[np.maximum(k - widths, 0)]
         w = widths[np.argmax(pooled_at >= min(min_pooled, running[-1]))]
-        block = residuals[:, max(k - w, 0):k + w + 1]
-        pooled = np.sort(block[held[:, max(k - w, 0):k + w + 1]])
+        steps = slice(max(k - w, 0), k + w + 1)
+        block = residuals[:, steps] * (g[k] / g[steps])  # the factor is exactly 1 at step k itself
+        pooled = np.sort(block[held[:, steps]])
         count[k] = len(pooled)
         rank = np.minimum(-(-(len(pooled) + 1) * LEVELS // 100), len(pooled))  # ⌈(n + 1)ℓ/100⌉, exactly
         q[:, k] = pooled[rank - 1]
@@ -265,7 +278,7 @@ def _quantiles(model, panel: Panel, pairs: np.ndarray, held: np.ndarray) -> tupl
     """(q, count, ρ): pooled_halfwidths of the model's scaled residuals on the windows `pairs`
     at their held-out steps, and ρ, the median e/d over those windows."""
     c = model.config
-    forecast = lambda p, w: window_forecasts(model, p, w)  # noqa: E731
+    forecast = model.window_forecasts
     d = history_scales(panel, pairs, c.season)
     e = recent_errors(forecast, panel, pairs, c.input_size, c.horizon)
     known = ~np.isnan(e)
@@ -278,7 +291,7 @@ def _quantiles(model, panel: Panel, pairs: np.ndarray, held: np.ndarray) -> tupl
 def end_scales(forecaster, panel: Panel, ends: np.ndarray, ratio: float) -> np.ndarray:
     """s at the windows `ends` (series, cut) of `panel`."""
     c = forecaster.config
-    e = recent_errors(lambda p, w: window_forecasts(forecaster, p, w), panel, ends, c.input_size, c.horizon)
+    e = recent_errors(forecaster.window_forecasts, panel, ends, c.input_size, c.horizon)
     return scales(history_scales(panel, ends, c.season), e, ratio)
 
 

@@ -17,6 +17,8 @@ Layout (docs/model-file.md has the full description):
     calibration/…           prediction intervals (intervals.Calibration), when meta.intervals
                             is "conformal": halfwidth (99, horizon), count (horizon,) int64,
                             ratio (), series_scale (n_series,)
+    classical/forecast      (n_series, horizon) float64: the classical forecast of each training
+                            series (blend.py), when config.blend < 1
 
 Writing is atomic (temporary file in the same folder, fsync, rename): a failed or killed run
 leaves the previous file untouched.  The temporary file is hidden (`.NAME.XXXXXXXX.tmp`) and
@@ -98,6 +100,8 @@ def _arrays(forecaster: Forecaster) -> dict[str, np.ndarray]:
     arrays["tails/phase0"] = np.array(forecaster.tail_phase0, dtype=np.int64)
     if forecaster.calibration is not None:
         arrays.update(forecaster.calibration.arrays())
+    if forecaster.classical_ahead is not None:
+        arrays["classical/forecast"] = np.asarray(forecaster.classical_ahead, dtype=np.float64)
     return arrays
 
 
@@ -208,6 +212,8 @@ def _expected_shapes(config: Config, n_series: int, calibrated: bool = False) ->
     expected["tails/phase0"] = ((n_series,), np.dtype(np.int64))
     if calibrated:
         expected.update(Calibration.shapes(config.horizon, n_series))
+    if config.blend is not None and config.blend < 1:
+        expected["classical/forecast"] = ((n_series, config.horizon), np.dtype(np.float64))
     return expected
 
 
@@ -391,7 +397,8 @@ def _from_npz(npz, path: str) -> tuple[Forecaster, dict]:
     calibrated = meta.get("intervals") == "conformal"  # files without intervals still load
     arrays = _checked_arrays(npz, _expected_shapes(config, len(ids), calibrated), path)
     forecaster = Forecaster(config, _members(arrays, config.ensemble), scaler, histories, ids,
-                            list(arrays["tails/values"]), [int(p) for p in arrays["tails/phase0"]])
+                            list(arrays["tails/values"]), [int(p) for p in arrays["tails/phase0"]],
+                            classical_ahead=arrays.get("classical/forecast"))
     if calibrated:
         try:
             forecaster.calibration = Calibration.from_arrays(arrays)

@@ -139,6 +139,11 @@ def gather_inputs(panel: Panel, pairs: np.ndarray, input_size: int) -> np.ndarra
     return panel.values[start[:, None] + np.arange(input_size)]
 
 
+def histories(panel: Panel, pairs: np.ndarray) -> list:
+    """Each window's whole past: the values of series k before cut, for the (k, cut) pairs."""
+    return [panel.values[panel.offsets[k]:panel.offsets[k] + cut] for k, cut in pairs]
+
+
 def gather_targets(panel: Panel, pairs: np.ndarray, horizon: int) -> np.ndarray:
     start = panel.offsets[pairs[:, 0]] + pairs[:, 1]
     return panel.values[start[:, None] + np.arange(horizon)]

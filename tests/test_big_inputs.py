@@ -24,7 +24,6 @@ def test_windows_are_gathered_a_batch_at_a_time(monkeypatch):
     monkeypatch.setattr(forecaster_module, "MAX_VAL_WINDOWS", 100)
     monkeypatch.setattr(forecaster_module, "PREDICT_CHUNK", 25)
     monkeypatch.setattr(intervals, "MAX_WINDOWS", 100)
-    monkeypatch.setattr(intervals, "CHUNK", 50)
     sizes = []
     real_inputs = WindowMaker.inputs
 

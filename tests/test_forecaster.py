@@ -19,7 +19,7 @@ def pattern(n, start=0, level=10.0):
 
 def tiny(**changes) -> Config:
     base = dict(horizon=6, input_size=24, season=SEASON, hidden_size=8, epochs=3, batch_size=16,
-                batches_per_epoch=3, seed=0)
+                batches_per_epoch=3, seed=0, blend=1.0)  # the network alone (test_blend.py: the mix)
     base.update(changes)
     return Config(**base)
 

@@ -40,8 +40,24 @@ def test_pooling_widens_until_enough_residuals():
     r = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]] * 3)
     q, count = intervals.pooled_halfwidths(r, min_pooled=9)
     assert count.tolist() == [9, 9, 9, 9, 9]
-    # steps 0, 1 pool {1, 2, 3} ×3: rank ⌈10·0.5⌉ = 5 → 2.0; step 2 pools {2, 3, 4} ×3 → 3.0; …
-    assert q[50 - 1].tolist() == [2.0, 2.0, 3.0, 4.0, 4.0]
+    # the step profile is g = 1 … 5: step j's residual j becomes j·g_k/g_j = k at step k, so
+    # every pooled residual of step k is k and so is its quantile
+    np.testing.assert_allclose(q[50 - 1], [1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+def test_step_profile_is_the_non_decreasing_fit_to_the_mean_residuals():
+    # step means 3, 1, 2, 5 with counts 2, 2, 1, 2: 3 > 1 pool to 2 (weights 2, 2), then 2 ≤ 2
+    r = np.array([[3.0, 1.0, 2.0, 5.0], [3.0, 1.0, np.nan, 5.0]])
+    np.testing.assert_allclose(intervals.step_profile(r), [2.0, 2.0, 2.0, 5.0])
+    assert intervals.step_profile(np.zeros((2, 3))).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_pooled_intervals_widen_with_the_horizon():
+    """One series, residuals growing with the step: every step pooled, yet q grows."""
+    r = np.abs(np.random.default_rng(3).standard_normal((5, 12))) * np.sqrt(np.arange(1, 13))
+    q, count = intervals.pooled_halfwidths(r, min_pooled=1000)
+    assert count.tolist() == [60] * 12
+    assert np.all(np.diff(q[95 - 1]) >= 0) and q[95 - 1, -1] > 1.5 * q[95 - 1, 0]
 
 
 def test_pooling_skips_steps_not_held_out():
@@ -55,7 +71,9 @@ def test_pooling_everything_when_windows_are_few():
     r = np.array([[1.0, 2.0], [3.0, 4.0]])
     q, count = intervals.pooled_halfwidths(r, min_pooled=1000)
     assert count.tolist() == [4, 4]
-    assert q[60 - 1].tolist() == [3.0, 3.0]           # ⌈5·0.6⌉ = 3 → the third of 1, 2, 3, 4
+    # profile g = (2, 3), the step means; at step 0 the pooled residuals are 1, 3, 2·2/3, 4·2/3 and
+    # the third smallest (⌈5·0.6⌉ = 3) is 8/3; at step 1: 1.5, 4.5, 2, 4 → 4
+    np.testing.assert_allclose(q[60 - 1], [8 / 3, 4.0])
 
 
 def test_halfwidths_grow_with_the_level():
@@ -170,7 +188,7 @@ def _seasonal_panel(n_series=12, n=160, m=8, seed=0):
 def fitted():
     series = _seasonal_panel()
     config = Config(horizon=8, season=8, input_size=24, hidden_size=8, epochs=5, batch_size=32, seed=0,
-                    ensemble=2, workers=1)  # intervals of the members' median; no worker pool needed
+                    ensemble=2, workers=1, blend=1.0)  # intervals of the members' median; no worker pool needed
     return Forecaster(config).fit(series), series
 
 
