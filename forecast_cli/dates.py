@@ -50,11 +50,11 @@ def parse_times(raw: pd.Series, column: str, config) -> tuple:
         return "integer", numbers.to_numpy().astype(np.int64), None
     codes, distinct = pd.factorize(texts)
     distinct = pd.Series(distinct, dtype=object)
-    stamps, style = _distinct_times(distinct, column, config, first_rows(codes, len(distinct)))
+    stamps, style = _distinct_times(distinct, column, config, _first_rows(codes, len(distinct)))
     return "datetime", stamps[codes], style
 
 
-def first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+def _first_rows(codes: np.ndarray, n: int) -> np.ndarray:
     """Each distinct value's first row in the column."""
     rows = np.full(n, len(codes), dtype=np.int64)
     np.minimum.at(rows, codes, np.arange(len(codes)))
@@ -69,7 +69,7 @@ def _distinct_times(distinct: pd.Series, column: str, config, rows: np.ndarray):
         found = read(distinct)
         if found is not None:
             stamps, style, note = found
-            log.warning("time column %s holds %s (e.g. %s): read as such; forecasts carry stamps of the same kind",
+            log.warning("time column %r holds %s (e.g. %s): read as such; forecasts carry stamps of the same kind",
                         column, note, distinct.iloc[0])
             return stamps, style
     if distinct.str.fullmatch(_DAY_MONTH).all():
@@ -219,7 +219,7 @@ def _day_month(distinct: pd.Series, column: str, dayfirst: bool, rows: np.ndarra
     else:
         reading = _evenly_spaced_reading(distinct, column, rows, parts)
     sep = parts[1].iloc[0]
-    log.warning("time column %s read %s (%s)", column, "day first" if reading else "month first",
+    log.warning("time column %r read %s (%s)", column, "day first" if reading else "month first",
                 f"%d{sep}%m" if reading else f"%m{sep}%d")
     return _checked(_read(distinct, reading), distinct, column, rows)
 

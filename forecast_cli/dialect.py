@@ -91,7 +91,7 @@ def _encoding(sample: bytes, given: str) -> tuple[str, bool]:
             codecs.lookup(given)
         except LookupError:
             raise ConfigError(f"encoding: unknown encoding {given!r} (e.g. utf-8, cp1252, latin-1, utf-16)") from None
-        return given, False
+        return ("utf-8-sig" if codecs.lookup(given).name == "utf-8" else given), False   # a BOM is no header text
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", True
     try:
@@ -175,6 +175,8 @@ def _numbers(rows: list, sep: str, decimal: str, thousands: str):
         thousands = marks.thousands(decimal)
     elif thousands.lower() == "none":
         thousands = None
+    elif thousands.lower() == "space":
+        thousands = " "
     elif len(thousands) != 1 or thousands == decimal:
         raise ConfigError(f"thousands: expected one character other than the decimal mark (or none), got {thousands!r}")
     return decimal, thousands, marks.signs
