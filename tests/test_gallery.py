@@ -152,3 +152,17 @@ def test_forecasts_carry_stamps_of_the_same_kind(name, stamps, tmp_path):
         result = CliRunner().invoke(app, ["predict", "-m", model, *data, "--format", "csv"])
         assert result.exit_code == 0, (result.stderr, result.exception)
         assert pd.read_csv(io.StringIO(result.stdout), dtype=str)["ds"].tolist() == stamps
+
+
+@pytest.mark.parametrize("name", sorted(READ))
+def test_train_and_predict_every_file(name, tmp_path):
+    """No file of the gallery ends in a traceback: each trains and forecasts, the forecasts
+    finite."""
+    model = str(tmp_path / "m.npz")
+    trained = CliRunner().invoke(app, ["train", str(GALLERY / name), *FAST[:-1], "--horizon", "2", "-o", model])
+    assert trained.exit_code == 0, (trained.stderr, trained.exception)
+    assert "Traceback" not in trained.stderr and "error: " not in trained.stderr
+    result = CliRunner().invoke(app, ["predict", "-m", model, str(GALLERY / name), "--format", "csv"])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    forecasts = pd.read_csv(io.StringIO(result.stdout))
+    assert len(forecasts) == 2 * len(READ[name]["ids"]) and np.isfinite(forecasts["forecast"]).all()
