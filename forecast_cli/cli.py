@@ -436,7 +436,7 @@ def _draw(figures: list, plot: bool, plot_file: Optional[Path]) -> None:
 def _read_for_model(data: str, forecaster: Forecaster, info: dict, flags: dict, model_name: str) -> SeriesData:
     """Read DATA with the columns the model was trained on (flags override), keeping the
     series long enough to forecast and warning about the others."""
-    trained = columns_used(info.get("columns", {}))
+    trained = {**columns_used(info.get("columns", {})), **info.get("reading", {})}
     series = load_series(data, build_config(trained, flags), expected_by=None if any(flags.values()) else model_name)
     if info.get("freq") and series.freq and series.freq != info["freq"]:
         render.warn(f"the data's frequency {series.freq} differs from the model's {info['freq']}")
@@ -515,7 +515,7 @@ def evaluate(
     forecaster = None
     if model is not None:
         forecaster, info = modelfile.load(str(model))
-        cfg = build_config(columns_used(info.get("columns", {})), flags, base=forecaster.config)
+        cfg = build_config({**columns_used(info.get("columns", {})), **info.get("reading", {})}, flags, base=forecaster.config)
     series = load_series(data, cfg)
     with render.TrainingProgress() as progress:
         if test:

@@ -40,6 +40,7 @@ __all__ = ["MAX_ABS_VALUE", "SeriesData", "load_series", "pick_columns"]
 log = logging.getLogger("forecast_cli")
 
 DATE_HINTS = ("ds", "date", "time", "timestamp", "datetime", "month", "period", "week", "day", "year", "quarter")
+READING_OPTIONS = ("sep", "decimal", "thousands", "encoding", "date_format", "dayfirst", "wide", "long")
 STEP_HINTS = ("t", "step", "steps", "index", "idx")
 FLAGS = {"id_col": "--id-col", "time_col": "--time-col", "target_col": "--target-col"}
 
@@ -58,7 +59,10 @@ def load_series(source: str, config: Config, expected_by: str | None = None) -> 
     if dialect.notes:
         log.warning("%s %s", name(source), dialect.notes)
     series = fastpath.load_fast(source, content, config, dialect)
-    return series if series is not None else load_general(source, content, config, dialect, expected_by)
+    if series is None:
+        series = load_general(source, content, config, dialect, expected_by)
+    series.reading = {key: getattr(config, key) for key in READING_OPTIONS if getattr(config, key) != FIELDS[key].default}
+    return series
 
 
 def load_general(source: str, content: bytes | None, config: Config, dialect: Dialect,

@@ -41,6 +41,7 @@ class SeriesData:
     columns: dict = field(default_factory=dict)  # which CSV columns were used
     freqs: list = field(default_factory=list)    # each series' own alias (weekly anchors may differ)
     style: str | None = None                     # how the file writes stamps, if not ISO (dates.stamp_texts)
+    reading: dict = field(default_factory=dict)  # the reading options given (sep, dayfirst …), to read the like again
 
     def phase0(self) -> list:
         """Each series' first value's position on the data's clock (periods since a fixed
@@ -51,13 +52,14 @@ class SeriesData:
         """The same data restricted to the series at positions `keep`."""
         pick = lambda items: [items[k] for k in keep]  # noqa: E731
         return SeriesData(pick(self.ids), pick(self.values), pick(self.times), self.time_kind, self.freq,
-                          self.step, self.columns, pick(self.freqs), self.style)
+                          self.step, self.columns, pick(self.freqs), self.style, self.reading)
 
     def info(self) -> dict:
         """JSON-able facts for the model file, so `predict` can continue these series."""
         facts = {"columns": self.columns, "time_kind": self.time_kind, "freq": self.freq, "step": self.step,
                  "freqs": self.freqs, "last_times": [format_time(t[-1], self.time_kind) for t in self.times]}
-        return {**facts, "time_style": self.style} if self.style else facts
+        return {**facts, **({"time_style": self.style} if self.style else {}),
+                **({"reading": self.reading} if self.reading else {})}
 
 
 def assemble(keys, all_times, all_values, kind: str, columns: dict, missing: str, style: str | None = None,

@@ -263,6 +263,16 @@ def test_cli_date_flags(tmp_path, flags, says, code):
     assert result.exit_code == code and says in result.stderr, (result.stderr, result.exception)
 
 
+def test_the_model_reads_new_files_as_it_was_told(tmp_path):
+    """The reading options given at training are the model's: predict reads the like with them."""
+    path = write(tmp_path, "Date|v\n" + "".join(f"{d:%d/%m/%Y}|{k}\n" for k, d in enumerate(MONTHS[:12])))
+    model = str(tmp_path / "m.npz")
+    trained = CliRunner().invoke(app, ["train", path, *FAST, "--horizon", "2", "--dayfirst", "--sep", "|", "-o", model])
+    assert trained.exit_code == 0, (trained.stderr, trained.exception)
+    result = CliRunner().invoke(app, ["predict", "-m", model, path, "--format", "csv"])
+    assert result.exit_code == 0 and "2021-01-01" in result.stdout, (result.stderr, result.exception)
+
+
 @pytest.mark.parametrize("flags, code", [([], 0), (["--long"], 1), (["--wide", "--long"], 1)])
 def test_cli_layout_flags(tmp_path, flags, code):
     path = write(tmp_path, "date,a,b\n" + "".join(f"{d.date()},{k},{k * 2}\n" for k, d in enumerate(MONTHS)))
