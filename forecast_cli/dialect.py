@@ -140,16 +140,20 @@ def _rows(text: str, sep: str, quote: str = '"') -> list:
 
 def _separator(text: str) -> str:
     """The candidate that splits the header into two or more fields and the most rows into as
-    many (or one more, empty: a trailing separator); of equals, the first in SEPARATORS."""
-    best, best_fit = ",", 0.0
+    many (or one more, empty: a trailing separator); of equals, the one whose cells read as
+    numbers more often (`Datum;Umsatz, EUR` over `592,0` is ';'-separated), then the first in
+    SEPARATORS."""
+    best, best_score = ",", (0.0, 0.0)
     for sep in SEPARATORS:
         rows = _rows(text, sep)
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0]) - (rows[0][-1].strip() == "")
         fit = np.mean([len(r) == width or (len(r) == width + 1 and not r[-1].strip()) for r in rows])
-        if fit > best_fit + 1e-9:
-            best, best_fit = sep, fit
+        cells = [cell.strip() for row in rows[1:] for cell in row if cell.strip()]
+        numeric = np.mean([bool(_NUMBERISH.fullmatch(cell)) for cell in cells]) if cells else 0.0
+        if (fit, numeric) > best_score:
+            best, best_score = sep, (fit, numeric)
     return best
 
 

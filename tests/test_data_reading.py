@@ -63,6 +63,12 @@ def test_separators(tmp_path, sep, notes):
     assert "-separated" in notes()
 
 
+def test_a_comma_in_a_semicolon_header(tmp_path):
+    text = "Datum;Umsatz, EUR\n01.01.2021;592,0\n02.01.2021;601,5\n03.01.2021;7\n"
+    s = load(write(tmp_path, text))
+    assert s.ids == ["Umsatz, EUR"] and s.values[0].tolist() == [592.0, 601.5, 7.0]
+
+
 def test_semicolons_and_decimal_commas(tmp_path, notes):
     """The issue's file: was one text column split at the comma, trained on the digits after it."""
     text = "Monat;Umsatz\n" + "".join(f"{d:%d.%m.%Y};{590 + k},{k % 10}\n" for k, d in enumerate(MONTHS))
