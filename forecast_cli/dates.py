@@ -66,7 +66,10 @@ def _distinct_times(distinct: pd.Series, column: str, config, rows: np.ndarray):
     if config.date_format != "auto":
         return _with_format(distinct, column, config.date_format, rows), None
     for read in (_iso_weeks, _months_m, _quarters, _short_year_months):
-        found = read(distinct)
+        try:
+            found = read(distinct)
+        except DataError as exc:
+            raise DataError(f"time column {column!r}: {exc}") from None
         if found is not None:
             stamps, style, note = found
             log.warning("time column %r holds %s (e.g. %s): read as such; forecasts carry stamps of the same kind",
@@ -154,6 +157,9 @@ def _iso_weeks(distinct: pd.Series):
     stamps = pd.to_datetime(pd.Series(texts), format="%G-W%V-%u", errors="coerce")
     if stamps.isna().any():
         return None
+    wrong = np.flatnonzero(stamps.dt.isocalendar().week.to_numpy() != parts[1].to_numpy())
+    if len(wrong):   # a week its year does not have: 2021-W53 would become 2022-W01
+        raise DataError(f"{distinct.iloc[wrong[0]]!r} is not a week of {parts[0].iloc[wrong[0]]} (ISO weeks)")
     return stamps.to_numpy().astype("datetime64[ns]"), "{G}-W{V:02d}", "ISO weeks (the Monday of each)"
 
 

@@ -213,6 +213,10 @@ def test_period_stamps(tmp_path, stamps, first, freq):
 # the future, wide files, hints
 
 
+def test_a_week_its_year_does_not_have(tmp_path):
+    assert "'2021-W53'" in refused(write(tmp_path, "week,y\n2021-W52,1\n2021-W53,2\n2022-W01,3\n"))
+
+
 def test_rows_without_values_at_the_end_are_the_future(tmp_path, notes):
     text = "ds,y\n" + "".join(f"{d.date()},{k if k < 10 else ''}\n" for k, d in enumerate(MONTHS))
     s = load(write(tmp_path, text), missing="error")
