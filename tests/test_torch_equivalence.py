@@ -70,7 +70,8 @@ def test_pytorch_reproduces_our_forecasts_from_the_documented_layout(tmp_path, s
     t = np.arange(200)
     series = [50 + 10 * np.sin(2 * np.pi * (t + k) / 12) + rng.normal(0, 1, 200) for k in range(3)]
     config = Config(horizon=6, season=12, input_size=24, hidden_size=8, num_layers=2, epochs=2,
-                    batches_per_epoch=3, ensemble=3, skip=skip, patch=patch, workers=1, dtype="float64", cell=cell)
+                    batches_per_epoch=3, ensemble=3, skip=skip, patch=patch, workers=1, dtype="float64", cell=cell,
+                    blend=1.0)    # the network alone: the classical blend is not the network's layout
     forecaster = Forecaster(config).fit(series, phase0=[5, 6, 7])
     path = tmp_path / "model.npz"
     modelfile.save(str(path), forecaster)
