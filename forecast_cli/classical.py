@@ -44,6 +44,8 @@ METHODS = ("theta", "damped")
 
 def forecast(histories, horizon: int, season: int) -> dict[str, np.ndarray]:
     """{method: (n, horizon)} for each of METHODS, from a list of 1-D histories (≥ 1 value each)."""
+    if not len(histories):
+        return {name: np.zeros((0, horizon)) for name in METHODS}
     adjusted, index_ahead = _deseasonalised(histories, horizon, season)
     values, start = _right_aligned(adjusted)
     out = {"theta": theta(values, start, horizon), "damped": damped(values, start, horizon)}

@@ -93,3 +93,7 @@ def test_a_single_value_is_repeated():
     f = classical.forecast([np.array([4.0])], 3, 1)
     for method in classical.METHODS:
         np.testing.assert_allclose(f[method][0], 4.0)
+
+
+def test_no_histories_give_no_forecasts():
+    assert classical.combined([], 5, 12).shape == (0, 5)
