@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import subprocess
 import sys
@@ -70,12 +71,14 @@ def run_cli(args: list) -> str:
     return done.stdout
 
 
-def forecast_category(train_file: str, horizon: int, config: str | None, workdir: str, seed: int) -> pd.DataFrame:
+def forecast_category(train_file: str, horizon: int, config: str | None, workdir: str, seed: int):
+    """(forecasts with 95 % bounds, the LSTM weight the model chose)."""
     model = os.path.join(workdir, "model.npz")
     extra = ["--config", config] if config else []
     run_cli(["train", train_file, "--horizon", str(horizon), "-o", model, "--quiet", "--seed", str(seed), *extra])
     out = run_cli(["predict", "-m", model, train_file, "--level", str(LEVEL), "--format", "csv"])
-    return pd.read_csv(io.StringIO(out), dtype={"unique_id": str})
+    blend = json.loads(run_cli(["info", model, "--format", "json"]))["config"]["blend"]
+    return pd.read_csv(io.StringIO(out), dtype={"unique_id": str}), blend
 
 
 def score(history: dict, actual: dict, forecast: pd.DataFrame, horizon: int, season: int) -> dict:
@@ -121,12 +124,13 @@ def main() -> None:
             train_file, history, actual = split(os.path.join(args.data, f"m3_{name}_train.csv"),
                                                 os.path.join(args.data, f"m3_{name}_test.csv"),
                                                 horizon, args.validation, workdir)
-            forecast = forecast_category(train_file, horizon, config, workdir, args.seed)
-            rows[name] = score(history, actual, forecast, horizon, season) | {"seconds": time.perf_counter() - t0}
+            forecast, blend = forecast_category(train_file, horizon, config, workdir, args.seed)
+            rows[name] = score(history, actual, forecast, horizon, season) | {"seconds": time.perf_counter() - t0,
+                                                                              "blend": blend}
             r = rows[name]
             print(f"{name:<10} {r['series']:>5} series  sMAPE {r['sMAPE']:6.2f}  MASE {r['MASE']:6.3f}  OWA {r['OWA']:6.3f}  "
                   f"cov{LEVEL} {100 * r['coverage']:5.1f}%  MSIS{LEVEL} {r['MSIS']:6.2f}  (Naive2 sMAPE "
-                  f"{r['Naive2 sMAPE']:.2f})  {r['seconds']:6.1f} s", flush=True)
+                  f"{r['Naive2 sMAPE']:.2f})  LSTM weight {r['blend']}  {r['seconds']:6.1f} s", flush=True)
     split_name = "validation (last h of the training files)" if args.validation else "test"
     print(f"\n{'published / measured rows':<36}{'Yearly':>8}{'Quart.':>8}{'Monthly':>8}{'Other':>8}{'Average':>8}")
     for label, values in PUBLISHED.items():

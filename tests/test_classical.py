@@ -97,3 +97,27 @@ def test_a_single_value_is_repeated():
 
 def test_no_histories_give_no_forecasts():
     assert classical.combined([], 5, 12).shape == (0, 5)
+
+
+def test_seasonal_adjustment_of_a_matrix_is_the_baselines_per_series():
+    from forecast_cli.baselines import is_seasonal
+    rng = np.random.default_rng(5)
+    for m in (4, 7, 12):
+        X = 50 + rng.uniform(0, 10, (6, 1)) * np.sin(2 * np.pi * np.arange(5 * m) / m) + rng.normal(0, 3, (6, 5 * m))
+        X[0, 3] = -1.0                                           # not positive: never adjusted
+        index, seasonal = classical._seasonal_indices(X, m)
+        for x, idx, s in zip(X, index, seasonal):
+            assert s == (is_seasonal(x, m) and np.all(x > 0))
+            np.testing.assert_allclose(idx, seasonal_indices(x, m), rtol=1e-12)
+
+
+def test_the_refined_damped_fit_is_never_worse_than_the_coarse_grid():
+    x = np.random.default_rng(6).normal(0, 1, 80).cumsum() + 100
+    values, start = aligned(x)
+    a, b, p = (g.ravel() for g in np.meshgrid(*classical.COARSE, indexing="ij"))
+    coarse = classical.smooth(values, start, a, b, p, trend=True)[2].min()
+    fa, fb, dp = (g.ravel() for g in np.meshgrid(*classical.REFINE, indexing="ij"))
+    k = np.argmin(classical.smooth(values, start, a, b, p, trend=True)[2][0])
+    refined = classical.smooth(values, start, np.clip(a[k] * fa, 0.01, 1)[None], np.clip(b[k] * fb, 0.005, 1)[None],
+                               np.clip(p[k] + dp, 0.8, 0.99)[None], trend=True)[2].min()
+    assert refined <= coarse
