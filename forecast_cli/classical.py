@@ -98,10 +98,10 @@ def _seasonal_indices(X: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     half = len(weights) // 2
     trend = np.full((n, L), np.nan)
     trend[:, half:L - half] = np.lib.stride_tricks.sliding_window_view(X, len(weights), axis=1) @ weights
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # rows that are not positive: never used
         ratio = X / trend
-    figure = np.stack([np.nanmean(ratio[:, p::m], axis=1) for p in range(m)], axis=1)
-    figure /= figure.mean(axis=1, keepdims=True)
+        figure = np.stack([np.nanmean(ratio[:, p::m], axis=1) for p in range(m)], axis=1)
+        figure /= figure.mean(axis=1, keepdims=True)
     return np.resize(figure, (n, L)) if n == 1 else np.tile(figure, (1, -(-L // m)))[:, :L], seasonal
 
 
