@@ -33,6 +33,7 @@ log = logging.getLogger("forecast_cli")
 
 SHORT_YEAR_BASE = 2000   # `1-01` is kept as 2001-01 inside, and written back as 1-01
 
+_NS_DAYS = (-106_751, 106_751)   # the first and last days (midnight) datetime64[ns] holds: 1677-09-22, 2262-04-11
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})(?:-?([1-7]))?")
 _MONTH_M = re.compile(r"(\d{4})[-/ ]?M(\d{1,2})")
 _QUARTER = re.compile(r"(\d{4})[-/ ]?Q([1-4])")
@@ -87,6 +88,7 @@ def _with_format(distinct: pd.Series, column: str, fmt: str, rows: np.ndarray) -
             parsed = pd.to_datetime(distinct, format=fmt, errors="coerce")
         except (TypeError, ValueError) as exc:
             raise DataError(f"--date-format {fmt!r}: {exc}") from None
+    parsed = _in_ns(parsed)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         k = bad[np.argmin(rows[bad])]
@@ -110,6 +112,25 @@ def _naive(parsed: pd.Series) -> np.ndarray:
     return parsed.to_numpy().astype("datetime64[ns]")
 
 
+_NS_SECONDS = (-9_223_372_036, 9_223_372_036)   # datetime64[ns] holds the seconds strictly between these
+
+
+def _in_ns(parsed: pd.Series) -> pd.Series:
+    """Parsed datetimes at ns resolution, NaT where a stamp lies beyond what datetime64[ns]
+    holds (1677-09-21 … 2262-04-11).  pandas 2 parses to ns and makes such stamps NaT; pandas 3
+    parses to the resolution of the text (s, ms, us) and keeps them, to overflow later."""
+    tz = parsed.dtype.tz if isinstance(parsed.dtype, pd.DatetimeTZDtype) else None
+    if tz is None and parsed.dtype.kind != "M":   # not datetimes (Timestamps with differing offsets)
+        return parsed
+    unit = parsed.dtype.unit if tz is not None else np.datetime_data(parsed.dtype)[0]
+    if unit == "ns":
+        return parsed
+    naive = parsed.dt.tz_convert(None) if tz is not None else parsed
+    seconds = naive.to_numpy().astype("datetime64[s]").view(np.int64)   # coarser: floors, never overflows
+    inside = (seconds > _NS_SECONDS[0]) & (seconds < _NS_SECONDS[1])
+    return parsed.where(inside).astype(pd.DatetimeTZDtype("ns", tz) if tz is not None else "datetime64[ns]")
+
+
 def parse_dates(column: pd.Series) -> pd.Series:
     """Datetimes, NaT where a cell is not one.  Mixed UTC offsets are converted to UTC (naive
     times among them are taken as UTC); a column pandas cannot parse at all is all NaT."""
@@ -121,7 +142,7 @@ def parse_dates(column: pd.Series) -> pd.Series:
             except (TypeError, ValueError, OverflowError):
                 continue
             if isinstance(parsed.dtype, pd.DatetimeTZDtype) or parsed.dtype.kind == "M":
-                return parsed  # not a column of Timestamps with differing offsets
+                return _in_ns(parsed)  # not a column of Timestamps with differing offsets
     return pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns]")
 
 
@@ -152,22 +173,34 @@ def _iso_weeks(distinct: pd.Series):
     parts = _parts(distinct, _WEEK)
     if parts is None:
         return None
-    day = parts[2].fillna(1).astype(int)
-    texts = [f"{y}-W{w:02d}-{d}" for y, w, d in zip(parts[0], parts[1], day)]
-    stamps = pd.to_datetime(pd.Series(texts), format="%G-W%V-%u", errors="coerce")
-    if stamps.isna().any():
+    years, weeks = parts[0].to_numpy(dtype=np.int64), parts[1].to_numpy(dtype=np.int64)
+    days = parts[2].fillna(1).to_numpy(dtype=np.int64)
+    if not ((weeks >= 1) & (weeks <= 53)).all():
         return None
-    wrong = np.flatnonzero(stamps.dt.isocalendar().week.to_numpy() != parts[1].to_numpy())
-    if len(wrong):   # a week its year does not have: 2021-W53 would become 2022-W01
-        raise DataError(f"{distinct.iloc[wrong[0]]!r} is not a week of {parts[0].iloc[wrong[0]]} (ISO weeks)")
-    return stamps.to_numpy().astype("datetime64[ns]"), "{G}-W{V:02d}", "ISO weeks (the Monday of each)"
+    first = _first_iso_monday(years)
+    wrong = np.flatnonzero(weeks > (_first_iso_monday(years + 1) - first) // 7)
+    if len(wrong):   # a week its year does not have (2021-W53): not rolled over into the next year
+        raise DataError(f"{distinct.iloc[wrong[0]]!r} is not a week of {years[wrong[0]]} (ISO weeks)")
+    stamps = first + 7 * (weeks - 1) + (days - 1)
+    beyond = np.flatnonzero((stamps < _NS_DAYS[0]) | (stamps > _NS_DAYS[1]))
+    if len(beyond):
+        raise DataError(f"{distinct.iloc[beyond[0]]!r} lies beyond the dates that can be held (1677-09-22 to 2262-04-11)")
+    return stamps.astype("datetime64[D]").astype("datetime64[ns]"), "{G}-W{V:02d}", "ISO weeks (the Monday of each)"
+
+
+def _first_iso_monday(years: np.ndarray) -> np.ndarray:
+    """The Monday that begins ISO week 1 of each year (the week of 4 January), in days since
+    the epoch.  Computed, not parsed with %G-W%V: pandas 2 rolls a week its year lacks over
+    into the next year, pandas 3 leaves it NaT."""
+    jan4 = ((years - 1970).astype("datetime64[Y]") + np.timedelta64(3, "D")).astype(np.int64)
+    return jan4 - (jan4 + 3) % 7   # 1970-01-01 (day 0) was a Thursday: (day + 3) % 7 is 0 on Mondays
 
 
 def _months_m(distinct: pd.Series):
     parts = _parts(distinct, _MONTH_M)
     if parts is None or not parts[1].between(1, 12).all():
         return None
-    return _month_starts(parts[0], parts[1]), "{Y}M{m:02d}", "months"
+    return _month_starts(parts[0], parts[1], distinct), "{Y}M{m:02d}", "months"
 
 
 def _quarters(distinct: pd.Series):
@@ -178,7 +211,7 @@ def _quarters(distinct: pd.Series):
         if parts is None:
             return None
         parts, style = parts[[1, 0]].set_axis([0, 1], axis=1), "Q{q} {Y}"
-    return _month_starts(parts[0], 3 * parts[1] - 2), style, "quarters"
+    return _month_starts(parts[0], 3 * parts[1] - 2, distinct), style, "quarters"
 
 
 def _short_year_months(distinct: pd.Series):
@@ -186,12 +219,19 @@ def _short_year_months(distinct: pd.Series):
     parts = _parts(distinct, _SHORT_YEAR_MONTH)
     if parts is None or not parts[1].between(1, 12).all():
         return None
-    return (_month_starts(parts[0] + SHORT_YEAR_BASE, parts[1]), "{y}-{m:02d}",
+    return (_month_starts(parts[0] + SHORT_YEAR_BASE, parts[1], distinct), "{y}-{m:02d}",
             "years without a century and months (1-01 is year 1, month 1)")
 
 
-def _month_starts(years: pd.Series, months: pd.Series) -> np.ndarray:
-    return pd.to_datetime(pd.DataFrame({"year": years, "month": months, "day": 1})).to_numpy().astype("datetime64[ns]")
+def _month_starts(years: pd.Series, months: pd.Series, distinct: pd.Series) -> np.ndarray:
+    """The first day of each month (datetime64[ns]); a DataError naming the first text whose
+    month lies beyond what datetime64[ns] holds."""
+    days = ((years.to_numpy(dtype=np.int64) - 1970) * 12 + months.to_numpy(dtype=np.int64) - 1) \
+        .astype("datetime64[M]").astype("datetime64[D]").view(np.int64)
+    beyond = np.flatnonzero((days < _NS_DAYS[0]) | (days > _NS_DAYS[1]))
+    if len(beyond):
+        raise DataError(f"{distinct.iloc[beyond[0]]!r} lies beyond the dates that can be held (1677-09-22 to 2262-04-11)")
+    return days.astype("datetime64[D]").astype("datetime64[ns]")
 
 
 def stamp_texts(stamps, style: str) -> list:
@@ -233,7 +273,7 @@ def _day_month(distinct: pd.Series, column: str, dayfirst: bool, rows: np.ndarra
 def _read(distinct: pd.Series, dayfirst: bool) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(distinct, format="mixed", dayfirst=dayfirst, errors="coerce")
+        return _in_ns(pd.to_datetime(distinct, format="mixed", dayfirst=dayfirst, errors="coerce"))
 
 
 def _evenly_spaced_reading(distinct: pd.Series, column: str, rows: np.ndarray, parts) -> bool:

@@ -286,7 +286,7 @@ def to_numbers(column: pd.Series, dialect: Dialect) -> pd.Series:
     """Text → float64 (NaN where a cell is not a number) as `dialect` writes numbers: signs
     dropped (a number in parentheses is negative), thousands separators removed, the decimal
     mark made a point."""
-    if not dialect.plain_numbers and column.dtype == object:
+    if not dialect.plain_numbers and _text(column):
         text = column.str.strip()
         if dialect.signs:
             text = text.str.replace(f"[{re.escape(CURRENCY)}%]", "", regex=True).str.strip()
@@ -298,6 +298,12 @@ def to_numbers(column: pd.Series, dialect: Dialect) -> pd.Series:
             text = text.str.replace(dialect.decimal, ".", regex=False)
         column = text
     return pd.to_numeric(column, errors="coerce")
+
+
+def _text(column: pd.Series) -> bool:
+    """Whether a column holds text: object (pandas 2's text columns) or a string dtype
+    (pandas 3 reads text as `str`, a StringDtype)."""
+    return column.dtype == object or isinstance(column.dtype, pd.StringDtype)
 
 
 def number_hint(text: str, dialect: Dialect) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import warnings
 from collections import Counter
 
@@ -43,7 +44,21 @@ def _infer_freq(index: pd.DatetimeIndex) -> str | None:
             freq = pd.infer_freq(index)
         except (TypeError, ValueError):
             return None
-    return getattr(freq, "freqstr", freq)
+    return _canonical(getattr(freq, "freqstr", freq))
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def _canonical(freq: str | None) -> str | None:
+    """One alias for one grid whatever the pandas version: quarter starts are named as pandas
+    2 names them (QS-OCT for January, April, July and October; QS-NOV, QS-DEC), where pandas 3
+    names the same grids QS-JAN, QS-FEB, QS-MAR — otherwise a model trained on one version
+    would find the data's frequency differs from its own (cli: predict's warning) on the other."""
+    match = re.fullmatch(r"(\d*)QS-([A-Z]{3})", freq or "")
+    if not match or match.group(2) not in _MONTHS:
+        return freq
+    return f"{match.group(1)}QS-{_MONTHS[9 + _MONTHS.index(match.group(2)) % 3]}"
 
 
 def infer_frequency(all_times, kind: str, spacings=None) -> tuple[list, int]:

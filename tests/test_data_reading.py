@@ -217,6 +217,20 @@ def test_a_week_its_year_does_not_have(tmp_path):
     assert "'2021-W53'" in refused(write(tmp_path, "week,y\n2021-W52,1\n2021-W53,2\n2022-W01,3\n"))
 
 
+def test_a_week_of_a_53_week_year(tmp_path):
+    s = load(write(tmp_path, "week,y\n2020-W52,1\n2020-W53,2\n2021-W01,3\n"))
+    assert list(s.times[0]) == list(np.array(["2020-12-21", "2020-12-28", "2021-01-04"], dtype="datetime64[ns]"))
+
+
+@pytest.mark.parametrize("stamps", [["2262-01-01", "2263-01-01", "2264-01-01"], ["2262-Q1", "2262-Q2", "2263-Q1"],
+                                    ["2262-W01", "2262-W02", "2263-W01"], ["2262M01", "2262M02", "2300M01"]])
+def test_dates_beyond_2262_are_refused_with_the_text(tmp_path, stamps):
+    # pandas 3 parses them (to s or us), pandas 2 does not; neither holds them in datetime64[ns]
+    text = "ds,y\n" + "".join(f"{t},{k}\n" for k, t in enumerate(stamps))
+    beyond = next(t for t in stamps if t.startswith(("2263", "2264", "2300")))
+    assert repr(beyond) in refused(write(tmp_path, text))
+
+
 def test_rows_without_values_at_the_end_are_the_future(tmp_path, notes):
     text = "ds,y\n" + "".join(f"{d.date()},{k if k < 10 else ''}\n" for k, d in enumerate(MONTHS))
     s = load(write(tmp_path, text), missing="error")
