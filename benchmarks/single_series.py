@@ -77,15 +77,21 @@ def held_back(cases: list) -> list:
             for name, kind, dates, x, _ in cases]
 
 
+class Refused(Exception):
+    """The CLI refused the series with a one-line error (exit 1): too short to train on."""
+
+
 def run_cli(args: list) -> str:
     done = subprocess.run([sys.executable, "-m", "forecast_cli", *args], capture_output=True, text=True)
+    if done.returncode == 1 and done.stderr.strip().count("\n") == 0:
+        raise Refused(done.stderr.strip())
     if done.returncode != 0:
         sys.exit(f"lstm-forecast {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return done.stdout
 
 
 def ours(dates, x, workdir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(forecast, lo95, hi95, seconds) from the CLI with no flags."""
+    """(forecast, lo95, hi95, seconds) from the CLI with no flags; Refused if it will not train."""
     path, model = os.path.join(workdir, "series.csv"), os.path.join(workdir, "model.npz")
     pd.DataFrame({"ds": pd.to_datetime(dates).strftime("%Y-%m-%d"), "value": x}).to_csv(path, index=False)
     started = time.perf_counter()
@@ -124,12 +130,17 @@ def main() -> None:
         cases = held_back(cases)
     methods = ("lstm-forecast", "AutoETS", "AutoARIMA", "Naive2")
     forecasts = {m: [] for m in methods}
-    Y, X, M, seconds, covered = [], [], [], [], []
+    Y, X, M, seconds, covered, refused = [], [], [], [], [], []
     print(f"{len(cases)} series; {'validation' if args.validation else 'test'} split", flush=True)
     with tempfile.TemporaryDirectory() as workdir:
         for name, kind, dates, x, y in cases:
             _, h, m = FREQ[kind]
-            f, lo, hi, sec = ours(dates, x, workdir)
+            try:
+                f, lo, hi, sec = ours(dates, x, workdir)
+            except Refused as exc:
+                refused.append(f"{name} ({len(x)} points): {exc}")
+                print(f"{name:<34}{kind:<10}{len(x):>5} pts  refused: {exc}", flush=True)
+                continue
             others = statsforecast_models(x, kind)
             for method, values in (("lstm-forecast", f), *others.items(), ("Naive2", naive2(x, h, m))):
                 forecasts[method].append(np.asarray(values, float))
@@ -144,7 +155,9 @@ def main() -> None:
         s["OWA"] = metrics.owa(s["sMAPE"], s["MASE"], n2["sMAPE"], n2["MASE"])
         print(f"{method:<16}{s['sMAPE']:>8.2f}{s['MASE']:>8.3f}{s['OWA']:>8.3f}")
     best = min(scores["AutoETS"]["OWA"], scores["AutoARIMA"]["OWA"])
-    print(f"single series ({len(cases)}, {'validation' if args.validation else 'test'}): set OWA lstm-forecast "
+    for line in refused:
+        print(f"left out (the CLI refuses it, so every method is scored without it): {line}")
+    print(f"single series ({len(cases) - len(refused)} of {len(cases)}, {'validation' if args.validation else 'test'}): set OWA lstm-forecast "
           f"{scores['lstm-forecast']['OWA']:.3f}, AutoETS {scores['AutoETS']['OWA']:.3f}, AutoARIMA "
           f"{scores['AutoARIMA']['OWA']:.3f} ({'at or below' if scores['lstm-forecast']['OWA'] <= best else 'ABOVE'} "
           f"the better); 95 % coverage {100 * np.mean(covered):.1f} %; median time per series {np.median(seconds):.1f} s")
