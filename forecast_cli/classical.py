@@ -142,7 +142,8 @@ def smooth(values: np.ndarray, start: np.ndarray, alpha, beta, phi, trend: bool)
     n, T = values.shape
     order = np.argsort(start, kind="stable")   # rows by start: at step t the rows under way are a prefix
     values, start = values[order], start[order]
-    alpha, beta, phi = (np.asarray(g, float)[order] if np.ndim(g) == 2 else np.asarray(g, float)[None, :]
+    # every grid as (n, G), rows in the same order: a shared grid is broadcast, not copied
+    alpha, beta, phi = (np.asarray(g, float)[order] if np.ndim(g) == 2 else np.broadcast_to(g, (n, len(g)))
                         for g in (alpha, beta, phi))
     G = alpha.shape[1]
     level = np.repeat(values[np.arange(n), start][:, None], G, axis=1)
@@ -153,13 +154,13 @@ def smooth(values: np.ndarray, start: np.ndarray, alpha, beta, phi, trend: bool)
     for t in range(int(start[0]) + 1, T):
         k = int(np.searchsorted(start, t))      # rows 0 … k−1 started before t
         lv, sl, db, e, tmp = level[:k], slope[:k], damped_slope[:k], err[:k], scratch[:k]
-        np.multiply(damp[:k] if len(damp) > 1 else damp, sl, out=db)   # φ b_{t−1}
+        np.multiply(damp[:k], sl, out=db)   # φ b_{t−1}
         np.add(lv, db, out=lv)                             # ℓ_{t−1} + φ b_{t−1}: the forecast
         np.subtract(values[:k, t:t + 1], lv, out=e)        # e_t
         np.add(sse[:k], np.multiply(e, e, out=tmp), out=sse[:k])
-        np.add(lv, np.multiply(step_alpha[:k] if len(step_alpha) > 1 else step_alpha, e, out=tmp), out=lv)
+        np.add(lv, np.multiply(step_alpha[:k], e, out=tmp), out=lv)
         if trend:
-            np.add(db, np.multiply(step_trend[:k] if len(step_trend) > 1 else step_trend, e, out=tmp), out=sl)
+            np.add(db, np.multiply(step_trend[:k], e, out=tmp), out=sl)
     back = np.argsort(order)
     return level[back], slope[back], sse[back]
 
