@@ -87,9 +87,12 @@ def assemble(keys, all_times, all_values, kind: str, columns: dict, missing: str
 
 def _observed(key, t: np.ndarray, v: np.ndarray, starts_late: bool):
     """(times, values) from the first value (if `starts_late`) to the last: rows after the
-    last value are the future — said, not filled and not trained on."""
+    last value are the future — said, not filled and not trained on.  A series with no value
+    at all is an error here, before anything is inferred from its times."""
     present = np.flatnonzero(~np.isnan(v))
-    if not len(present) or (present[-1] == len(v) - 1 and not (starts_late and present[0])):
+    if not len(present):
+        raise DataError(f"series {key!r} has no values: all are missing")
+    if (present[-1] == len(v) - 1 and not (starts_late and present[0])):
         return t, v
     first = present[0] if starts_late else 0
     future = len(v) - 1 - present[-1]

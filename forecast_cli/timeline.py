@@ -231,8 +231,6 @@ def fill_missing(key, v: np.ndarray, policy: str, gaps: int = 0):
     n = int(missing.sum())
     if n == 0:
         return v, 0
-    if missing.all():
-        raise DataError(f"series {key!r} has no values: all are missing")
     if policy == "error":
         first = int(np.flatnonzero(missing)[0])
         raise DataError(f"series {key!r} has {n} missing values (first at position {first}); "
