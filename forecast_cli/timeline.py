@@ -167,12 +167,22 @@ def _series_freq(index: pd.DatetimeIndex) -> str | None:
     return freq
 
 
+# a series whose grid would hold more than this many times its values (plus a margin) is
+# misread, not gappy: re-inserting its stamps would invent nearly all of it (and may not fit
+# in memory: integer steps 0 and 10^12)
+MAX_GRID_FACTOR, MAX_GRID_EXTRA = 100, 10_000
+
+
 def _regularise(key, t, v, kind, freq, step, spacing: int = 0, grids: dict | None = None):
     """Put a series on its frequency grid; missing timestamps get NaN values (and a warning).
     `spacing`, the series' _even_spacing, spares building the grid when it is the grid's own;
     `grids` keeps the date grids built, for series with the same first and last times."""
-    if spacing and spacing == _grid_step(kind, freq, step):
+    grid_step = _grid_step(kind, freq, step)
+    if spacing and spacing == grid_step:
         return t, v, 0
+    if grid_step and _grid_size(t, grid_step) > MAX_GRID_FACTOR * len(t) + MAX_GRID_EXTRA:
+        raise DataError(f"series {key!r} has {len(t)} values spread over {_grid_size(t, grid_step)} steps of its "
+                        f"{freq or f'step-{step}'} grid; check the time column (--time-col, --date-format)")
     if kind == "integer":
         grid = np.arange(t[0], t[-1] + 1, step)
     elif freq is None:
@@ -191,6 +201,11 @@ def _regularise(key, t, v, kind, freq, step, spacing: int = 0, grids: dict | Non
     gaps = len(grid) - len(t)
     log.warning("series %s: %d missing timestamps re-inserted; their values are filled", key, gaps)
     return grid.copy(), full, gaps  # a copy: the grid may be another series' too
+
+
+def _grid_size(t: np.ndarray, grid_step: int) -> int:
+    """Points of the grid from t[0] to t[-1] at a fixed step (steps, or ns for dates)."""
+    return int((int(t[-1].astype(np.int64)) - int(t[0].astype(np.int64))) // grid_step) + 1
 
 
 def _date_grid(first, last, freq: str, grids: dict) -> np.ndarray:

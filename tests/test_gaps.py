@@ -111,3 +111,15 @@ def test_new_data_with_a_gap_is_read_on_its_grid(trained, tmp_path):
     np.testing.assert_allclose(series.values[0], monthly_value(np.arange(40)))
     np.testing.assert_allclose(got["forecast"], forecaster.predict(series.values, series.phase0())[0], rtol=1e-6)
     assert not np.allclose(got["forecast"], cli_forecast(closed)["forecast"], rtol=1e-3)
+
+
+def test_a_span_far_beyond_the_values_is_refused_not_filled(tmp_path):
+    """Integer steps 0, 1, 2 and 10^12: re-inserting the missing stamps would invent nearly all
+    of the series (and take terabytes): a one-line error naming the series and the column."""
+    from forecast_cli.config import Config
+    from forecast_cli.data import load_series
+    from forecast_cli.errors import DataError
+    path = tmp_path / "far.csv"
+    path.write_text("t,y\n0,1\n1,2\n2,3\n1000000000000,4\n")
+    with pytest.raises(DataError, match="4 values spread over 1000000000001 steps.*--time-col"):
+        load_series(str(path), Config())
