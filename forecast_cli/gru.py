@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lstm import CHUNK, FUSE_COPY_MIN, _buffer, _per_step, one_blas_thread
+from .lstm import CHUNK, FUSE_COPY_MIN, _buffer, _per_step, one_blas_thread, step_inputs
 
 
 @dataclass
@@ -79,13 +79,9 @@ def gru_forward_fused(x: np.ndarray, fused: tuple, keep_cache: bool = True):
     """gru_forward with the weights fused already (see fuse): the same (W, V) serves every
     block of a batch."""
     W, V = fused
-    T, B, I = x.shape
+    T, B, _ = x.shape
     H = W.shape[0] // 3
-    zin = _buffer((T + 1, H + I + 1, B), x.dtype)
-    zin[0, :H] = 0.0                                     # h_0 = 0
-    zin[:T, H:H + I] = x.transpose(0, 2, 1)
-    zin[:T, H + I] = 1.0
-    zin[T, H:] = 0.0
+    zin = step_inputs(x, H)
     act = _buffer((T if keep_cache else 1, 4 * H, B), x.dtype)
     u = _buffer((T, H, B), x.dtype)
     with one_blas_thread():

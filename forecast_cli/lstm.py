@@ -159,16 +159,24 @@ def fuse(Wx, Wh, b, columns: int) -> np.ndarray:
     return np.ascontiguousarray(WT.T) if columns >= FUSE_COPY_MIN else WT.T
 
 
-def lstm_forward_fused(x: np.ndarray, W: np.ndarray, keep_cache: bool = True):
-    """lstm_forward with the weights fused already (see fuse): the same W serves every block
-    of a batch."""
+def step_inputs(x: np.ndarray, H: int) -> np.ndarray:
+    """The recycled (T + 1, H + I + 1, B) buffer z_t = [h_{t−1}; x_t; 1] of every step, feature
+    major: x and the bias column filled in, h_0 = 0 (the cell's loop writes the other h's)."""
     T, B, I = x.shape
-    H = W.shape[0] // 4
     zin = _buffer((T + 1, H + I + 1, B), x.dtype)
     zin[0, :H] = 0.0                                     # h_0 = 0
     zin[:T, H:H + I] = x.transpose(0, 2, 1)
     zin[:T, H + I] = 1.0
     zin[T, H:] = 0.0
+    return zin
+
+
+def lstm_forward_fused(x: np.ndarray, W: np.ndarray, keep_cache: bool = True):
+    """lstm_forward with the weights fused already (see fuse): the same W serves every block
+    of a batch."""
+    T, B, _ = x.shape
+    H = W.shape[0] // 4
+    zin = step_inputs(x, H)
     act = _buffer((T + 1 if keep_cache else 2, 5 * H, B), x.dtype)
     tc = _buffer((T if keep_cache else 1, H, B), x.dtype)
     with one_blas_thread():
