@@ -31,13 +31,19 @@ log = logging.getLogger("forecast_cli")
 
 def load_fast(source: str, content: bytes | None, config: Config, dialect: Dialect) -> SeriesData | None:
     """What data.load_general gives (per the module docstring), or None.  The notes said on
-    the way are held back until the path is sure to give the series, so that they are not
-    said twice."""
+    the way are held back until the path answers — the series, or the error the general path
+    would raise too — so that they are not said twice when it leaves the file to that path."""
+    error = None
     with _held_notes() as held:
-        series = _load(source, content, config, dialect)
-    if series is not None:
+        try:
+            series = _load(source, content, config, dialect)
+        except DataError as exc:
+            series, error = None, exc
+    if series is not None or error is not None:
         for record in held:
             log.handle(record)
+    if error is not None:
+        raise error
     return series
 
 

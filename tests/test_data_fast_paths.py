@@ -340,6 +340,7 @@ def long_csv(draw) -> bytes:
 @given(text=long_csv(), missing=st.sampled_from(["interpolate", "ffill", "error"]))
 # found in a fresh clone's CI: the general path warned about the frequency before refusing an empty series
 @example(text=b"unique_id,ds,y\na,2020-01-01 00:00:00,0.0\nb,2020-01-01 00:00:00,\n", missing="interpolate")
+@example(text=b"unique_id,ds,y\na,2019-12-01,\na,2020-01-01 00:00:00,0.0\n", missing="error")
 def test_hostile_long_files_agree(folder, text, missing):
     path = write(folder / "hostile.csv", text)
     config = Config(missing=missing)
